@@ -71,3 +71,34 @@ fn scaling_a_covariate_divides_its_coefficient() {
         assert!(rel(m.p[column], base.p[column]) < 1e-8);
     }
 }
+
+/// GBSG2 with every time moved by a distinct fraction of a day, so that no two times tie.
+fn untied_gbsg2() -> Gbsg2 {
+    let g = gbsg2();
+    let t: Vec<f64> = g.data.time().iter().enumerate().map(|(i, t)| t + i as f64 * 1e-4).collect();
+    Gbsg2 { data: tacefusion_survival::SurvivalData::new(t, g.data.event().to_vec()).unwrap(), ..g }
+}
+
+#[test]
+fn trend_and_stratified_logrank_are_cox_score_tests_without_ties() {
+    // Without tied times the log-rank statistic is the score test of a Cox model: the trend test
+    // with scores w is the score test of the covariate w, the stratified test that of the group
+    // indicator in a stratified model. Two independent computations of the same number.
+    use tacefusion_survival::LogRankTest;
+    let g = untied_gbsg2();
+    for scores in [[1.0, 2.0, 3.0], [0.0, 1.0, 5.0]] {
+        let trend = LogRankTest::trend(&g.data, &g.tgrade, Some(&scores), None).unwrap();
+        let w: Vec<f64> = g.tgrade.iter().map(|&k| scores[(k - 1) as usize]).collect();
+        let x = Covariates::from_columns(vec!["w".into()], &[w]).unwrap();
+        let cox = CoxModel::fit(&x, &g.data, &CoxOptions { ties: Ties::Breslow, ..Default::default() }).unwrap();
+        assert!(rel(trend.chi2, cox.score.statistic) < 1e-10, "{scores:?}: {} vs {}", trend.chi2, cox.score.statistic);
+    }
+    let hormone: Vec<i64> = g.x.column(0).iter().map(|&v| v as i64).collect();
+    let menopause: Vec<i64> = g.x.column(2).iter().map(|&v| v as i64).collect();
+    let stratified = LogRankTest::stratified(&g.data, &hormone, Some(&menopause)).unwrap();
+    let x = Covariates::from_columns(vec!["horTh".into()], &[g.x.column(0)]).unwrap();
+    let cox = CoxModel::fit(&x, &g.data, &CoxOptions { strata: Some(menopause), ..Default::default() }).unwrap();
+    assert!(rel(stratified.chi2, cox.score.statistic) < 1e-10, "{} vs {}", stratified.chi2, cox.score.statistic);
+    let plain = LogRankTest::new(&g.data, &hormone).unwrap();
+    assert!((plain.chi2 - stratified.chi2).abs() > 1e-6, "strata must change the statistic");
+}
