@@ -101,10 +101,14 @@ pub fn read(path: &str, columns: &Columns<'_>, drop_missing: bool) -> Result<Inp
 /// Integer codes for text labels, in sorted label order (numerically when every label is a number),
 /// with the labels in code order.
 pub fn encode_groups(labels: &[String]) -> (Vec<i64>, Vec<String>) {
+    // distinct spellings first (sort + dedup on the text), then numeric order when every label is a
+    // number; "1" and "1.0" stay two groups, each with its own rows
     let mut distinct: Vec<String> = labels.to_vec();
-    let all_numeric = distinct.iter().all(|l| l.parse::<f64>().is_ok());
-    distinct.sort_by(|a, b| if all_numeric { a.parse::<f64>().unwrap().total_cmp(&b.parse::<f64>().unwrap()) } else { a.cmp(b) });
+    distinct.sort();
     distinct.dedup();
+    if distinct.iter().all(|l| l.parse::<f64>().is_ok()) {
+        distinct.sort_by(|a, b| a.parse::<f64>().unwrap().total_cmp(&b.parse::<f64>().unwrap()));
+    }
     let codes = labels.iter().map(|l| distinct.iter().position(|d| d == l).expect("present") as i64).collect();
     (codes, distinct)
 }

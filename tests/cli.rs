@@ -54,6 +54,11 @@ fn cox_json_matches_lifelines() {
     assert!((out["loglik"].as_f64().unwrap() - want["loglik"].as_f64().unwrap()).abs() < 1e-6 * 660.0);
     assert!((out["concordance"].as_f64().unwrap() - want["concordance"].as_f64().unwrap()).abs() < 1e-12);
     assert_eq!((out["n"].as_u64(), out["events"].as_u64()), (Some(432), Some(114)));
+    // R's printed global tests for this model (Fox & Weisberg): LR 33.27, Wald 32.11, score 33.53
+    for (key, want) in [("likelihood_ratio_test", 33.27), ("wald_test", 32.11), ("score_test", 33.53)] {
+        let got = out[key]["statistic"].as_f64().unwrap();
+        assert!((got - want).abs() < 0.005, "{key}: {got} vs R {want}");
+    }
 }
 
 #[test]
@@ -72,11 +77,41 @@ fn km_logrank_and_cindex_json() {
     let by_group = json(&["stats", "km", "--csv", &rossi, "--time", "week", "--event", "arrest", "--group", "fin", "--json"]);
     assert_eq!(by_group["groups"].as_object().unwrap().len(), 2);
     let lr = json(&["stats", "logrank", "--csv", &rossi, "--time", "week", "--event", "arrest", "--group", "fin", "--json"]);
-    assert!((lr["chi2"].as_f64().unwrap() - reference("rossi_logrank_fin.json")["chi2"].as_f64().unwrap()).abs() < 1e-8);
+    let want = reference("rossi_logrank_fin.json");
+    assert!((lr["chi2"].as_f64().unwrap() - want["chi2"].as_f64().unwrap()).abs() < 1e-8);
+    assert!((lr["p"].as_f64().unwrap() - want["p"].as_f64().unwrap()).abs() < 1e-10);
     assert_eq!(lr["df"].as_u64(), Some(1));
-    let c = json(&["stats", "cindex", "--csv", &rossi, "--time", "week", "--event", "arrest", "--risk", "prio", "--json"]);
-    let (con, dis, tr) = (c["concordant"].as_f64().unwrap(), c["discordant"].as_f64().unwrap(), c["tied_risk"].as_f64().unwrap());
-    assert!((c["harrell"].as_f64().unwrap() - (con + 0.5 * tr) / (con + dis + tr)).abs() < 1e-15);
+
+    // GBSG2 with the reference's linear predictor as the risk column: scikit-survival's C and counts
+    let metrics = reference("gbsg2_metrics.json");
+    let risk = metrics["risk"].as_array().unwrap();
+    let table = std::fs::read_to_string(shared("gbsg2.csv")).unwrap();
+    let mut csv = String::from("time,cens,risk\n");
+    for (line, r) in table.lines().skip(1).zip(risk) {
+        let cells: Vec<&str> = line.split(',').collect();
+        csv += &format!("{},{},{}\n", cells[8], cells[9], r.as_f64().unwrap());
+    }
+    let path = std::env::temp_dir().join(format!("tacefusion-cli-gbsg2-{}.csv", std::process::id()));
+    std::fs::write(&path, csv).unwrap();
+    let c = json(&["stats", "cindex", "--csv", &path.to_string_lossy(), "--time", "time", "--event", "cens", "--risk", "risk", "--json"]);
+    assert_eq!(c["harrell"].as_f64(), metrics["harrell_c"].as_f64());
+    let counts: Vec<u64> = ["concordant", "discordant", "tied_risk", "tied_time"].iter().map(|k| c[*k].as_u64().unwrap()).collect();
+    let want: Vec<u64> = metrics["harrell_counts"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
+    assert_eq!(counts, want);
+}
+
+#[test]
+fn group_labels_spelled_differently_stay_apart() {
+    // "1" and "1.0" are two spellings: two groups, each with its rows, and no panic
+    let path = std::env::temp_dir().join(format!("tacefusion-cli-labels-{}.csv", std::process::id()));
+    std::fs::write(&path, "t,e,g\n1,1,1\n2,1,1.0\n3,0,1\n4,1,2\n5,1,1.0\n6,0,2\n").unwrap();
+    let p = path.to_string_lossy();
+    let lr = json(&["stats", "logrank", "--csv", &p, "--time", "t", "--event", "e", "--group", "g", "--json"]);
+    assert_eq!(lr["df"].as_u64(), Some(2));
+    let km = json(&["stats", "km", "--csv", &p, "--time", "t", "--event", "e", "--group", "g", "--json"]);
+    let groups = km["groups"].as_object().unwrap();
+    assert_eq!(groups.len(), 3);
+    assert_eq!(groups["1.0"]["at_risk"][0].as_f64(), Some(2.0));
 }
 
 #[test]

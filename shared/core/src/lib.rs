@@ -13,8 +13,10 @@
 //! # Ok::<(), tacefusion_core::UnitError>(())
 //! ```
 
+pub mod study;
 pub mod table;
 pub mod units;
 
+pub use study::{Cohort, CohortRole, Study, StudyError};
 pub use table::{Table, TableError};
 pub use units::{Albumin, AlbuminUnit, Bilirubin, BilirubinUnit, Length, LengthUnit, UnitError};

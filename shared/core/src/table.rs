@@ -55,6 +55,8 @@ pub struct Table {
     file: PathBuf,
     header: Vec<String>,
     rows: Vec<Vec<String>>,
+    /// Line in the file where each row starts (blank lines are skipped, quoted fields may span lines).
+    lines: Vec<usize>,
 }
 
 /// Cell spellings read as a missing value.
@@ -68,14 +70,16 @@ impl Table {
         let mut reader = csv::ReaderBuilder::new().flexible(false).from_path(path).map_err(read_err)?;
         let header: Vec<String> = reader.headers().map_err(read_err)?.iter().map(|s| s.trim().to_string()).collect();
         let mut rows = Vec::new();
+        let mut lines = Vec::new();
         for record in reader.records() {
             let record = record.map_err(read_err)?;
+            lines.push(record.position().map_or(rows.len() + 2, |p| p.line() as usize));
             rows.push(record.iter().map(str::to_string).collect());
         }
         if header.is_empty() || rows.is_empty() {
             return Err(TableError::Empty { file: path.to_path_buf() });
         }
-        Ok(Self { file: path.to_path_buf(), header, rows })
+        Ok(Self { file: path.to_path_buf(), header, rows, lines })
     }
 
     /// The file the table came from.
@@ -100,7 +104,7 @@ impl Table {
 
     /// The line in the file of data row `row` (0-based).
     pub fn line_of(&self, row: usize) -> usize {
-        row + 2
+        self.lines[row]
     }
 
     /// Position of a column, or an error naming the columns there are.
@@ -175,6 +179,14 @@ mod tests {
         assert!(err.contains("bad.csv") && err.contains("line 3") && err.contains("\"t\"") && err.contains("abc"), "{err}");
         let err = table.numeric_column("x").unwrap_err().to_string();
         assert!(err.contains("no column \"x\"") && err.contains("t,e"), "{err}");
+    }
+
+    #[test]
+    fn line_numbers_survive_blank_lines_and_multi_line_fields() {
+        let path = write("lines.csv", "t,note\n1,a\n\n2,\"two\nlines\"\nx,b\n");
+        let table = Table::from_csv_path(&path).unwrap();
+        let err = table.numeric_column("t").unwrap_err().to_string();
+        assert!(err.contains("line 6"), "{err}");
     }
 
     #[test]

@@ -57,8 +57,9 @@ impl FromStr for AlbuminUnit {
     }
 }
 
-/// Serum albumin, held in g/L.
-#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Serialize, Deserialize)]
+/// Serum albumin, held in g/L. Built only through a constructor that names the unit (no
+/// `Deserialize`: a bare number carries no unit).
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Serialize)]
 pub struct Albumin(f64);
 
 impl Albumin {
@@ -105,8 +106,8 @@ impl FromStr for BilirubinUnit {
     }
 }
 
-/// Total bilirubin, held in umol/L.
-#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Serialize, Deserialize)]
+/// Total bilirubin, held in umol/L (constructors name the unit).
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Serialize)]
 pub struct Bilirubin(f64);
 
 impl Bilirubin {
@@ -150,8 +151,8 @@ impl FromStr for LengthUnit {
     }
 }
 
-/// A length, held in cm.
-#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Serialize, Deserialize)]
+/// A length, held in cm (constructors name the unit).
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Serialize)]
 pub struct Length(f64);
 
 impl Length {

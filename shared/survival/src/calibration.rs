@@ -51,9 +51,8 @@ pub fn calibration_by_group(data: &SurvivalData, predicted: &[f64], groups: &[i6
         .collect()
 }
 
-/// Calibration at `t` in `n_groups` groups of (nearly) equal size by predicted survival, group 0
-/// holding the highest predicted risk (lowest predicted survival) last: groups are numbered by
-/// increasing risk.
+/// Calibration at `t` in `n_groups` groups of (nearly) equal size by predicted survival, numbered
+/// by increasing risk: group 0 has the highest predicted survival.
 pub fn calibration_by_quantile(data: &SurvivalData, predicted: &[f64], n_groups: usize, t: f64) -> Result<Vec<CalibrationGroup>> {
     data.check_per_subject("predicted survival", predicted)?;
     if n_groups == 0 || n_groups > data.len() {

@@ -44,7 +44,7 @@ pub enum Encephalopathy {
 }
 
 /// What the scores need of one patient, units fixed by the types.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ClinicalFindings {
     /// Serum albumin.
     pub albumin: Albumin,
@@ -355,7 +355,7 @@ mod tests {
             (ClinicalFindings { ecog: 3, ..findings(40.0, 10.0, 10.0, 1, 5.0) }, 5, 'A', BclcStage::D),
             // bilirubin 40 (2), albumin 30 (2), INR 1.8 (2), mild ascites (2), no encephalopathy (1) = 9 B
             (ClinicalFindings { inr: 1.8, ascites: Ascites::Mild, ..findings(30.0, 40.0, 10.0, 1, 1.5) }, 9, 'B', BclcStage::A),
-            // + severe ascites and grade III encephalopathy = 12 C
+            // bilirubin 60, albumin 27, INR 2.5, severe ascites, grade III-IV encephalopathy: 3 x 5 = 15, C
             (
                 ClinicalFindings {
                     inr: 2.5,

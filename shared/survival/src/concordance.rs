@@ -9,7 +9,7 @@
 use serde::Serialize;
 
 use crate::data::SurvivalData;
-use crate::error::Result;
+use crate::error::{Result, SurvivalError};
 use crate::ipcw::CensoringDistribution;
 
 /// Absolute difference under which two risk scores are tied (scikit-survival's `tied_tol`).
@@ -61,7 +61,7 @@ impl Fenwick {
 /// Harrell's C of `risk` against the outcomes.
 pub fn harrell_c(data: &SurvivalData, risk: &[f64]) -> Result<Concordance> {
     data.check_per_subject("risk", risk)?;
-    Ok(weighted_concordance(data, risk, None))
+    weighted_concordance(data, risk, None)
 }
 
 /// Uno's C: each comparable pair whose earlier subject had its event at T_i < tau is weighted by
@@ -76,15 +76,15 @@ pub fn uno_c(train: &SurvivalData, test: &SurvivalData, risk: &[f64], tau: Optio
         if test.event()[i] && test.time()[i] < tau {
             let gi = g.survival_at(test.time()[i]);
             if gi <= 0.0 {
-                return Err(crate::error::SurvivalError::CensoringSurvivalZero { time: test.time()[i] });
+                return Err(SurvivalError::CensoringSurvivalZero { time: test.time()[i] });
             }
             w[i] = 1.0 / (gi * gi);
         }
     }
-    Ok(weighted_concordance(test, risk, Some(&w)))
+    weighted_concordance(test, risk, Some(&w))
 }
 
-fn weighted_concordance(data: &SurvivalData, risk: &[f64], weights: Option<&[f64]>) -> Concordance {
+fn weighted_concordance(data: &SurvivalData, risk: &[f64], weights: Option<&[f64]>) -> Result<Concordance> {
     let n = data.len();
     let mut distinct = risk.to_vec();
     distinct.sort_by(f64::total_cmp);
@@ -93,55 +93,50 @@ fn weighted_concordance(data: &SurvivalData, risk: &[f64], weights: Option<&[f64
     let below = |v: f64| distinct.partition_point(|&x| x < v - RISK_TIE_TOLERANCE);
     let up_to = |v: f64| distinct.partition_point(|&x| x <= v + RISK_TIE_TOLERANCE);
 
+    // Walk the times from the last one down. The tree holds every subject whose time is later than
+    // the current one; the censorings at the current time join it before its events are compared,
+    // the events after.
     let mut order = data.order_by_time();
     order.reverse();
     let mut tree = Fenwick::new(distinct.len());
-    let mut in_tree = 0.0;
-    let (mut concordant, mut discordant, mut tied_risk, mut tied_time) = (0.0f64, 0.0f64, 0.0f64, 0u64);
+    let mut in_tree = 0u64;
+    let (mut concordant, mut discordant, mut tied_risk, mut tied_time) = (0u64, 0u64, 0u64, 0u64);
     let (mut numerator, mut denominator) = (0.0, 0.0);
-    let mut censored_here: Vec<f64> = Vec::new();
     let mut k = 0;
     while k < n {
         let t = data.time()[order[k]];
         let mut end = k;
-        censored_here.clear();
         while end < n && data.time()[order[end]] == t {
-            if !data.event()[order[end]] {
-                censored_here.push(risk[order[end]]);
-            }
             end += 1;
         }
-        censored_here.sort_by(f64::total_cmp);
-        for &i in &order[k..end] {
-            if !data.event()[i] {
-                continue;
-            }
-            let r = risk[i];
-            let con = tree.prefix(below(r)) + censored_here.partition_point(|&x| x < r - RISK_TIE_TOLERANCE) as f64;
-            let le = tree.prefix(up_to(r)) + censored_here.partition_point(|&x| x <= r + RISK_TIE_TOLERANCE) as f64;
-            let total = in_tree + censored_here.len() as f64;
-            let ties = le - con;
-            concordant += con;
-            tied_risk += ties;
-            discordant += total - le;
-            tied_time += censored_here.len() as u64;
-            let w = weights.map_or(1.0, |w| w[i]);
-            numerator += w * (con + 0.5 * ties);
-            denominator += w * total;
-        }
-        for &i in &order[k..end] {
+        let group = &order[k..end];
+        let censored_here = group.iter().filter(|&&i| !data.event()[i]).count() as u64;
+        for &i in group.iter().filter(|&&i| !data.event()[i]) {
             tree.add(rank(risk[i]), 1.0);
-            in_tree += 1.0;
         }
+        in_tree += censored_here;
+        for &i in group.iter().filter(|&&i| data.event()[i]) {
+            let r = risk[i];
+            let con = tree.prefix(below(r)) as u64;
+            let le = tree.prefix(up_to(r)) as u64;
+            concordant += con;
+            tied_risk += le - con;
+            discordant += in_tree - le;
+            tied_time += censored_here;
+            let w = weights.map_or(1.0, |w| w[i]);
+            numerator += w * (con as f64 + 0.5 * (le - con) as f64);
+            denominator += w * in_tree as f64;
+        }
+        for &i in group.iter().filter(|&&i| data.event()[i]) {
+            tree.add(rank(risk[i]), 1.0);
+        }
+        in_tree += (end - k) as u64 - censored_here;
         k = end;
     }
-    Concordance {
-        c_index: numerator / denominator,
-        concordant: concordant as u64,
-        discordant: discordant as u64,
-        tied_risk: tied_risk as u64,
-        tied_time,
+    if denominator <= 0.0 {
+        return Err(SurvivalError::NoComparablePairs { n });
     }
+    Ok(Concordance { c_index: numerator / denominator, concordant, discordant, tied_risk, tied_time })
 }
 
 #[cfg(test)]
@@ -192,5 +187,18 @@ mod tests {
         let d = SurvivalData::new(vec![1.0, 2.0, 3.0, 4.0], vec![true; 4]).unwrap();
         assert_eq!(harrell_c(&d, &[4.0, 3.0, 2.0, 1.0]).unwrap().c_index, 1.0);
         assert_eq!(harrell_c(&d, &[1.0, 2.0, 3.0, 4.0]).unwrap().c_index, 0.0);
+    }
+
+    #[test]
+    fn no_comparable_pair_is_an_error_not_nan() {
+        let cases: &[(&[f64], &[bool])] = &[(&[1.0, 2.0], &[false, false]), (&[1.0], &[true]), (&[1.0, 5.0], &[false, true])];
+        for (t, e) in cases {
+            let d = SurvivalData::new(t.to_vec(), e.to_vec()).unwrap();
+            let r = vec![1.0; t.len()];
+            assert!(matches!(harrell_c(&d, &r), Err(SurvivalError::NoComparablePairs { .. })), "{t:?} {e:?}");
+        }
+        // tau before the first event leaves every Uno weight at zero
+        let d = SurvivalData::new(vec![2.0, 3.0, 4.0], vec![true, true, false]).unwrap();
+        assert!(uno_c(&d, &d, &[3.0, 2.0, 1.0], Some(1.0)).is_err());
     }
 }

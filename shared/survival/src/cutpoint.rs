@@ -128,7 +128,8 @@ pub fn two_cutpoints(data: &SurvivalData, marker: &[f64], minprop: f64, max_cand
     let total: f64 = s.a.iter().sum();
     let mut levels: Vec<(f64, usize, f64)> =
         s.levels.iter().copied().filter(|&(_, m, _)| (m as f64) >= minprop * n && (m as f64) <= (1.0 - minprop) * n).collect();
-    if levels.len() > max_candidates.max(2) {
+    let max_candidates = max_candidates.max(2);
+    if levels.len() > max_candidates {
         let k = levels.len();
         levels = (0..max_candidates).map(|i| levels[i * (k - 1) / (max_candidates - 1)]).collect();
         levels.dedup_by(|a, b| a.0 == b.0);
@@ -138,7 +139,7 @@ pub fn two_cutpoints(data: &SurvivalData, marker: &[f64], minprop: f64, max_cand
     for (i, &(c1, m1, s1)) in levels.iter().enumerate() {
         for &(c2, m2, s2) in &levels[i + 1..] {
             let (g1, g2, g3) = (m1 as f64, (m2 - m1) as f64, n - m2 as f64);
-            if g2 < minprop * n || g3 < minprop * n {
+            if g2 < minprop * n || g3 < minprop * n || g2 == 0.0 || g3 == 0.0 {
                 continue;
             }
             let stat = (n - 1.0) / s.ss * (term(s1, g1) + term(s2 - s1, g2) + term(total - s2, g3));
@@ -150,8 +151,11 @@ pub fn two_cutpoints(data: &SurvivalData, marker: &[f64], minprop: f64, max_cand
     best.ok_or_else(|| SurvivalError::InvalidArgument("no pair of cut-points leaves minprop in every group".into()))
 }
 
-/// Sample quantile, R's type 7 (linear between order statistics).
+/// Sample quantile, R's type 7 (linear between order statistics); NaN for no values.
 pub fn quantile(values: &[f64], prob: f64) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
     let mut v = values.to_vec();
     v.sort_by(f64::total_cmp);
     let h = (v.len() - 1) as f64 * prob;

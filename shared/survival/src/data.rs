@@ -29,7 +29,7 @@ impl SurvivalData {
     pub fn len(&self) -> usize {
         self.time.len()
     }
-    /// Always false: construction rejects empty data.
+    /// True for no subject (construction rejects that; `select` with no index gives it).
     pub fn is_empty(&self) -> bool {
         self.time.is_empty()
     }
@@ -59,9 +59,9 @@ impl SurvivalData {
     }
 
     /// Checks that another per-subject input has one finite value per subject.
-    pub fn check_per_subject(&self, what: &str, values: &[f64]) -> Result<()> {
+    pub fn check_per_subject(&self, what: &'static str, values: &[f64]) -> Result<()> {
         if values.len() != self.len() {
-            return Err(SurvivalError::LengthMismatch { what: "per-subject values", expected: self.len(), got: values.len() });
+            return Err(SurvivalError::LengthMismatch { what, expected: self.len(), got: values.len() });
         }
         if let Some((index, &value)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
             return Err(SurvivalError::NonFinite { what: what.to_string(), index, value });

@@ -70,6 +70,12 @@ pub enum SurvivalError {
         /// Iterations done.
         iterations: usize,
     },
+    /// No pair of subjects can be compared (no event before another subject's time).
+    #[error("no comparable pairs among {n} subjects: concordance undefined")]
+    NoComparablePairs {
+        /// Number of subjects.
+        n: usize,
+    },
     /// The censoring distribution reaches zero where an inverse-probability weight is needed.
     #[error("censoring survival is zero at time {time}: inverse probability of censoring weight undefined")]
     CensoringSurvivalZero {

@@ -2,7 +2,7 @@
 //! its confidence interval, survival at chosen times and numbers at risk.
 //!
 //! Agrees with lifelines' `KaplanMeierFitter` (timeline starting at 0, every distinct observed time,
-//! "exponential Greenwood" bands): see `tests/agreement.rs`.
+//! "exponential Greenwood" bands): see `tests/survival/agreement.rs`.
 
 use serde::Serialize;
 
@@ -61,10 +61,16 @@ impl KaplanMeier {
         if !(level > 0.0 && level < 1.0) {
             return Err(SurvivalError::InvalidArgument(format!("confidence level {level} not in (0, 1)")));
         }
+        if let Some(w) = weights {
+            data.check_per_subject("weight", w)?;
+            if let Some(index) = w.iter().position(|&v| v < 0.0) {
+                return Err(SurvivalError::NonFinite { what: "weight (negative)".into(), index, value: w[index] });
+            }
+        }
         let z = normal_quantile(1.0 - (1.0 - level) / 2.0);
         let mut table = life_table(data, weights);
-        if table[0].time > 0.0 {
-            let n = table[0].at_risk;
+        if table.first().is_none_or(|row| row.time > 0.0) {
+            let n = table.first().map_or(0.0, |row| row.at_risk);
             table.insert(0, crate::data::TimeCounts { time: 0.0, at_risk: n, events: 0.0, censored: 0.0 });
         }
         let mut km = Self {

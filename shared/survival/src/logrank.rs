@@ -120,24 +120,30 @@ fn accumulate(data: &SurvivalData, labels: &[i64], strata: Option<&[i64]>) -> Re
     Ok(Accumulated { groups, observed, expected, variance })
 }
 
-fn quadratic_statistic(acc: &Accumulated) -> Result<f64> {
-    let k = acc.groups.len();
-    let m = k - 1;
-    let mut v = SquareMatrix::zeros(m);
-    for g in 0..m {
-        for h in 0..m {
-            v.set(g, h, acc.variance.get(g, h));
+/// The statistic over the groups that had someone at risk at an event time (expected > 0; the
+/// others carry no information, as in R's `survdiff`), with its degrees of freedom.
+fn quadratic_statistic(acc: &Accumulated) -> Result<(f64, usize)> {
+    let informative: Vec<usize> = (0..acc.groups.len()).filter(|&g| acc.expected[g] > 0.0).collect();
+    if informative.len() < 2 {
+        return Err(SurvivalError::InvalidArgument("log-rank needs two groups with subjects at risk at an event time".into()));
+    }
+    let kept = &informative[..informative.len() - 1];
+    let mut v = SquareMatrix::zeros(kept.len());
+    for (a, &g) in kept.iter().enumerate() {
+        for (b, &h) in kept.iter().enumerate() {
+            v.set(a, b, acc.variance.get(g, h));
         }
     }
-    let u: Vec<f64> = (0..m).map(|g| acc.observed[g] - acc.expected[g]).collect();
+    let u: Vec<f64> = kept.iter().map(|&g| acc.observed[g] - acc.expected[g]).collect();
     let chol = Cholesky::new(&v, 1e-12)
-        .map_err(|e| SurvivalError::InvalidArgument(format!("log-rank variance is singular at group {}", acc.groups[e.column])))?;
+        .map_err(|e| SurvivalError::InvalidArgument(format!("log-rank variance is singular at group {}", acc.groups[kept[e.column]])))?;
     let x = chol.solve(&u);
-    Ok(u.iter().zip(&x).map(|(a, b)| a * b).sum())
+    Ok((u.iter().zip(&x).map(|(a, b)| a * b).sum(), kept.len()))
 }
 
 impl LogRankTest {
-    /// The k-group log-rank test (k >= 2), df = k - 1.
+    /// The k-group log-rank test (k >= 2), df = k - 1 (groups with nobody at risk at any event
+    /// time are left out of the statistic and of df).
     pub fn new(data: &SurvivalData, groups: &[i64]) -> Result<Self> {
         Self::stratified(data, groups, None)
     }
@@ -145,8 +151,7 @@ impl LogRankTest {
     /// The stratified log-rank test: O - E and variances summed over strata.
     pub fn stratified(data: &SurvivalData, groups: &[i64], strata: Option<&[i64]>) -> Result<Self> {
         let acc = accumulate(data, groups, strata)?;
-        let chi2 = quadratic_statistic(&acc)?;
-        let df = acc.groups.len() - 1;
+        let (chi2, df) = quadratic_statistic(&acc)?;
         Ok(Self { groups: acc.groups, observed: acc.observed, expected: acc.expected, chi2, df, p: chi2_sf(chi2, df as f64) })
     }
 
@@ -191,10 +196,28 @@ mod tests {
         // trend with two groups is the two-group test
         let tr = LogRankTest::trend(&d, &g, None, None).unwrap();
         assert!((tr.chi2 - t.chi2).abs() < 1e-12);
-        // one stratum per subject pair leaves a valid test; one stratum equals no strata
+        // one stratum for everybody equals no strata
         let one = vec![7; 10];
         let s = LogRankTest::stratified(&d, &g, Some(&one)).unwrap();
         assert!((s.chi2 - t.chi2).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_group_censored_before_every_event_is_left_out() {
+        let (d, g) = data();
+        // group 9: two subjects censored at 0.5, before the first event
+        let mut t = d.time().to_vec();
+        let mut e = d.event().to_vec();
+        let mut groups = g.clone();
+        for label in [9, 9] {
+            t.push(0.5);
+            e.push(false);
+            groups.push(label);
+        }
+        let with = LogRankTest::new(&SurvivalData::new(t, e).unwrap(), &groups).unwrap();
+        let without = LogRankTest::new(&d, &g).unwrap();
+        assert_eq!(with.df, 1);
+        assert!((with.chi2 - without.chi2).abs() < 1e-12);
     }
 
     #[test]

@@ -71,6 +71,10 @@ fn check(x: &Covariates, data: &SurvivalData) -> Result<()> {
     if data.n_events() == 0 {
         return Err(SurvivalError::NoEvents { n: data.len() });
     }
+    let (means, sds) = x.means_and_sds();
+    if let Some(j) = (0..x.p()).find(|&j| sds[j].is_nan() || sds[j] <= 1e-12 * means[j].abs().max(1.0)) {
+        return Err(SurvivalError::ConstantCovariate { name: x.names()[j].clone() });
+    }
     Ok(())
 }
 
@@ -109,8 +113,15 @@ impl Problem {
                     for k in 0..p {
                         grad_j += h(j, k) * (next[k] - beta[k]);
                     }
+                    let denominator = hjj + self.alpha * (1.0 - self.r);
+                    if denominator <= 0.0 {
+                        // a covariate without variation in this risk set structure (constant within a
+                        // fold) carries no information: it stays at zero
+                        next[j] = 0.0;
+                        continue;
+                    }
                     let z = hjj * next[j] - grad_j;
-                    let b = soft_threshold(z, self.alpha * self.r) / (hjj + self.alpha * (1.0 - self.r));
+                    let b = soft_threshold(z, self.alpha * self.r) / denominator;
                     change = change.max((b - next[j]).abs());
                     next[j] = b;
                 }
@@ -119,6 +130,9 @@ impl Problem {
                 }
             }
             let delta: Vec<f64> = next.iter().zip(&beta).map(|(a, b)| a - b).collect();
+            if delta.iter().any(|v| !v.is_finite()) {
+                return Err(SurvivalError::NotConverged { what: "penalised Cox proximal Newton (non-finite step)", iterations: 0 });
+            }
             let step_norm = delta.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
             if step_norm < options.tol {
                 return Ok(next);
@@ -230,6 +244,9 @@ pub fn cross_validate(
     seed: u64,
 ) -> Result<CrossValidation> {
     check(x, data)?;
+    if alphas.is_empty() {
+        return Err(SurvivalError::InvalidArgument("no penalty to cross-validate".into()));
+    }
     if folds < 2 || folds > x.n() {
         return Err(SurvivalError::InvalidArgument(format!("{folds} folds for {} subjects", x.n())));
     }
@@ -319,8 +336,22 @@ mod tests {
         let chosen = &cv.fit.coef[cv.index_1se];
         assert!(chosen[0] > 0.5, "{chosen:?}");
         assert!(cv.alpha_1se() >= cv.alpha_min());
-        // same seed, same folds, same answer
-        let again = cross_validate(&x, &d, &alphas, &PenaltyOptions::default(), 5, 7).unwrap();
+        // same seed, same folds, same answer, whatever the number of threads
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+        let again = pool.install(|| cross_validate(&x, &d, &alphas, &PenaltyOptions::default(), 5, 7).unwrap());
         assert_eq!(cv.cvm, again.cvm);
+        assert_eq!(cv.fit.coef, again.fit.coef);
+        // the two noise covariates leave the model before the planted one as the penalty grows
+        let first_nonzero = |j: usize| cv.fit.coef.iter().position(|b| b[j] != 0.0).unwrap_or(usize::MAX);
+        assert!(first_nonzero(0) < first_nonzero(1) && first_nonzero(0) < first_nonzero(2));
+    }
+
+    #[test]
+    fn constant_covariates_are_refused() {
+        let (x, d) = planted(50);
+        let cols = vec![x.column(0), vec![1.0; 50]];
+        let xc = Covariates::from_columns(vec!["x0".into(), "one".into()], &cols).unwrap();
+        let err = ElasticNetCox::path(&xc, &d, &[0.1], &PenaltyOptions::default()).unwrap_err();
+        assert!(matches!(&err, SurvivalError::ConstantCovariate { name } if name == "one"), "{err}");
     }
 }

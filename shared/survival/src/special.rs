@@ -38,6 +38,9 @@ pub fn gamma_q(a: f64, x: f64) -> f64 {
     if x <= 0.0 {
         return 1.0;
     }
+    if x == f64::INFINITY {
+        return 0.0;
+    }
     if x < a + 1.0 { 1.0 - gamma_p_series(a, x) } else { gamma_q_continued_fraction(a, x) }
 }
 
@@ -45,6 +48,9 @@ pub fn gamma_q(a: f64, x: f64) -> f64 {
 pub fn gamma_p(a: f64, x: f64) -> f64 {
     if x <= 0.0 {
         return 0.0;
+    }
+    if x == f64::INFINITY {
+        return 1.0;
     }
     if x < a + 1.0 { gamma_p_series(a, x) } else { 1.0 - gamma_q_continued_fraction(a, x) }
 }
@@ -121,10 +127,7 @@ pub fn normal_cdf(z: f64) -> f64 {
 
 /// Two-sided p-value of a standard normal statistic.
 pub fn normal_two_sided_p(z: f64) -> f64 {
-    if z.is_nan() {
-        return f64::NAN;
-    }
-    gamma_q(0.5, 0.5 * z * z)
+    2.0 * normal_sf(z.abs())
 }
 
 /// Quantile of the standard normal: the z with P(Z <= z) = p, for 0 < p < 1.

@@ -3,7 +3,7 @@
 //!
 //! Both use inverse probability of censoring weights from a censoring distribution fitted on the
 //! training outcomes, as scikit-survival's `cumulative_dynamic_auc`, `brier_score` and
-//! `integrated_brier_score` do; `tests/agreement.rs` checks them on GBSG2.
+//! `integrated_brier_score` do; `tests/survival/agreement.rs` checks them on GBSG2.
 
 use serde::Serialize;
 

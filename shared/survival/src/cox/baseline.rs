@@ -1,7 +1,8 @@
 //! Breslow's estimate of the baseline cumulative hazard of a fitted Cox model, per stratum, and the
 //! predicted survival S(t | x) = exp(-H0(t) exp((x - x̄)·β)).
 //!
-//! H0 is held at the covariate means (as lifelines and R's `survival` report it). Between observed
+//! H0 is held at the covariate means, as lifelines reports it (R's `survival` does too for Breslow
+//! ties; with Efron ties R adjusts the increments at tied times, which this estimator does not). Between observed
 //! times it is a step function; `Interpolation::Linear` reproduces lifelines, which interpolates
 //! linearly between the distinct observed times (`np.interp`).
 

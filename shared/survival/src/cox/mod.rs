@@ -4,7 +4,7 @@
 //! baseline hazard for predicted survival.
 //!
 //! Agrees with lifelines' `CoxPHFitter` (Efron) and scikit-survival's `CoxPHSurvivalAnalysis`
-//! (Breslow) on the Rossi data: see `tests/agreement.rs`.
+//! (Breslow) on the Rossi data: see `tests/survival/agreement.rs`.
 
 mod baseline;
 mod likelihood;
@@ -155,9 +155,18 @@ impl CoxModel {
             if let Some(err) = divergence(&beta, &sds, x) {
                 return Err(err);
             }
-            if decrement.abs() < 1e-13 * current.loglik.abs().max(1.0) || t < 1e-12 {
+            if decrement.abs() < 1e-13 * current.loglik.abs().max(1.0) {
                 converged = true;
                 break;
+            }
+            if t < 1e-12 {
+                // no step along the Newton direction raises the likelihood: at the optimum to
+                // rounding only if the predicted gain is already negligible
+                if decrement.abs() < 1e-8 * current.loglik.abs().max(1.0) {
+                    converged = true;
+                    break;
+                }
+                return Err(SurvivalError::NotConverged { what: "Cox Newton-Raphson (line search failed)", iterations });
             }
         }
         if !converged {
@@ -206,6 +215,9 @@ impl CoxModel {
 
     /// Predicted S(t | x) in the given stratum (0 without strata).
     pub fn survival_at(&self, row: &[f64], stratum: i64, t: f64, interpolation: Interpolation) -> Result<f64> {
+        if row.len() != self.coef.len() {
+            return Err(SurvivalError::LengthMismatch { what: "covariate row", expected: self.coef.len(), got: row.len() });
+        }
         let base = self
             .baseline
             .iter()

@@ -1,0 +1,392 @@
+//! `study.toml`: the cohorts of a study, where their files are, the units their clinical columns use,
+//! and the settings of every stage. Parsing rejects unknown keys and bad values with the line and
+//! the key; `docs/study.md` documents every key.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::units::{AlbuminUnit, BilirubinUnit, LengthUnit};
+
+/// Why a study file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum StudyError {
+    /// The file could not be read.
+    #[error("{file}: {source}")]
+    Io {
+        /// The file.
+        file: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// Not valid TOML, an unknown key or a bad value; `line` and `column` are 1-based.
+    #[error("{file}:{line}:{column}: {message}")]
+    Parse {
+        /// The file.
+        file: PathBuf,
+        /// Line of the offending key or value.
+        line: usize,
+        /// Column.
+        column: usize,
+        /// What is wrong (names the key).
+        message: String,
+    },
+    /// Valid syntax, inconsistent content (names the key).
+    #[error("{file}: {key}: {message}")]
+    Invalid {
+        /// The file.
+        file: PathBuf,
+        /// Dotted key, e.g. `cohorts[2].role`.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// The role a cohort plays in the study.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CohortRole {
+    /// Models are fitted here.
+    Training,
+    /// Held-out patients of the training centre(s): model choice (early vs late fusion).
+    InternalValidation,
+    /// Other centres: validation only.
+    ExternalValidation,
+    /// CT + measured tissue/serum biomarkers.
+    Biomarker,
+    /// CT + bulk RNA expression.
+    Bulk,
+    /// CT + single-cell counts.
+    Singlecell,
+}
+
+/// Units in which a cohort's clinical table records its measurements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClinicalUnits {
+    /// Albumin: "g/L" or "g/dL".
+    #[serde(default = "default_albumin")]
+    pub albumin: AlbuminUnit,
+    /// Total bilirubin: "umol/L" or "mg/dL".
+    #[serde(default = "default_bilirubin")]
+    pub bilirubin: BilirubinUnit,
+    /// Largest tumour diameter: "cm" or "mm".
+    #[serde(default = "default_length")]
+    pub diameter: LengthUnit,
+}
+
+fn default_albumin() -> AlbuminUnit {
+    AlbuminUnit::GramsPerLitre
+}
+fn default_bilirubin() -> BilirubinUnit {
+    BilirubinUnit::MicromolesPerLitre
+}
+fn default_length() -> LengthUnit {
+    LengthUnit::Centimetre
+}
+
+impl Default for ClinicalUnits {
+    fn default() -> Self {
+        Self { albumin: default_albumin(), bilirubin: default_bilirubin(), diameter: default_length() }
+    }
+}
+
+/// Where a cohort's CT volumes are: one file per patient and phase, found by substituting
+/// `{patient}` and `{phase}` in the patterns (relative to the study file or URLs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImageLayout {
+    /// Pattern of the image files, e.g. `images/{patient}/{phase}.nii.gz`.
+    pub image: String,
+    /// Pattern of the tumour masks, e.g. `images/{patient}/{phase}_mask.nii.gz`.
+    pub mask: String,
+    /// Phases, in channel order.
+    #[serde(default = "default_phases")]
+    pub phases: Vec<String>,
+    /// Label value of the tumour in the masks.
+    #[serde(default = "default_label")]
+    pub label: u32,
+}
+
+fn default_phases() -> Vec<String> {
+    vec!["arterial".into(), "portal_venous".into()]
+}
+fn default_label() -> u32 {
+    1
+}
+
+/// Scale of a bulk expression matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExpressionScale {
+    /// raw counts
+    Counts,
+    /// transcripts per million
+    Tpm,
+    /// log2 (x + 1) of a normalised expression
+    Log2,
+}
+
+/// One cohort.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cohort {
+    /// Unique name, used in every output.
+    pub name: String,
+    /// Its role.
+    pub role: CohortRole,
+    /// Centre (site) code.
+    pub centre: String,
+    /// Clinical table (CSV, one row per patient, the clinical schema of `docs/study.md`).
+    pub clinical: String,
+    /// Units of the clinical table.
+    #[serde(default)]
+    pub units: ClinicalUnits,
+    /// CT images and masks.
+    pub images: Option<ImageLayout>,
+    /// Biomarker table (CSV), for the `biomarker` role.
+    pub biomarkers: Option<String>,
+    /// Bulk expression matrix (TSV, genes x samples), for the `bulk` role.
+    pub expression: Option<String>,
+    /// Scale of `expression`.
+    pub expression_scale: Option<ExpressionScale>,
+    /// Single-cell counts as h5ad, for the `singlecell` role.
+    pub h5ad: Option<String>,
+    /// The same counts as a 10x MTX folder.
+    pub mtx: Option<String>,
+    /// Cell table (CSV: barcode, patient, cell type).
+    pub cells: Option<String>,
+}
+
+/// Preprocessing of CT volumes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PreprocessSettings {
+    /// Isotropic voxel spacing after resampling, mm.
+    pub spacing_mm: f64,
+    /// HU window [low, high] before normalisation.
+    pub hu_window: [f64; 2],
+    /// Size of the tumour-centred crop for deep learning, voxels.
+    pub crop_size: [usize; 3],
+}
+
+impl Default for PreprocessSettings {
+    fn default() -> Self {
+        Self { spacing_mm: 2.0, hu_window: [-100.0, 300.0], crop_size: [32, 32, 32] }
+    }
+}
+
+/// Radiomic feature extraction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RadiomicsSettings {
+    /// Fixed bin width of the discretisation, HU.
+    pub bin_width: f64,
+    /// Laplacian-of-Gaussian sigmas, mm.
+    pub log_sigmas_mm: Vec<f64>,
+    /// Also the 8 coif1 wavelet decompositions.
+    pub wavelet: bool,
+}
+
+impl Default for RadiomicsSettings {
+    fn default() -> Self {
+        Self { bin_width: 25.0, log_sigmas_mm: vec![2.0, 4.0], wavelet: true }
+    }
+}
+
+/// Deep-learning training.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrainSettings {
+    /// Epochs at most.
+    pub epochs: usize,
+    /// Patients per batch.
+    pub batch_size: usize,
+    /// AdamW learning rate.
+    pub learning_rate: f64,
+    /// AdamW weight decay.
+    pub weight_decay: f64,
+    /// Channels of the first stage of the 3D CNN.
+    pub width: usize,
+    /// Residual stages.
+    pub depth: usize,
+    /// Augmentation strength in [0, 1].
+    pub augmentation: f64,
+    /// Epochs without validation improvement before stopping.
+    pub patience: usize,
+}
+
+impl Default for TrainSettings {
+    fn default() -> Self {
+        Self { epochs: 30, batch_size: 16, learning_rate: 1e-3, weight_decay: 1e-4, width: 8, depth: 3, augmentation: 0.5, patience: 5 }
+    }
+}
+
+/// The hyper-parameter sweep and cross-validation on the training cohort.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SweepSettings {
+    /// Cross-validation folds.
+    pub folds: usize,
+    /// Seeds per configuration.
+    pub seeds: Vec<u64>,
+    /// Learning rates to try.
+    pub learning_rates: Vec<f64>,
+    /// Widths to try.
+    pub widths: Vec<usize>,
+    /// Depths to try.
+    pub depths: Vec<usize>,
+}
+
+impl Default for SweepSettings {
+    fn default() -> Self {
+        Self { folds: 5, seeds: vec![1], learning_rates: vec![1e-3], widths: vec![8], depths: vec![3] }
+    }
+}
+
+/// Evaluation of every model on every cohort.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EvaluationSettings {
+    /// Bootstrap replicates for confidence intervals and paired tests.
+    pub bootstrap_replicates: usize,
+    /// Times of the time-dependent AUC, months.
+    pub auc_months: Vec<f64>,
+    /// Time of the calibration and decision curves, months.
+    pub calibration_months: f64,
+    /// Smallest share of patients in a risk group when choosing cut-points.
+    pub cutpoint_minprop: f64,
+}
+
+impl Default for EvaluationSettings {
+    fn default() -> Self {
+        Self { bootstrap_replicates: 1000, auc_months: vec![12.0, 24.0, 36.0], calibration_months: 24.0, cutpoint_minprop: 0.1 }
+    }
+}
+
+/// Identity of the study.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StudyInfo {
+    /// Name of the study.
+    pub name: String,
+    /// Master seed: every random draw of every stage derives from it and the task key.
+    #[serde(default)]
+    pub seed: u64,
+    /// Free text.
+    #[serde(default)]
+    pub description: String,
+}
+
+/// A whole `study.toml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Study {
+    /// Identity and seed.
+    pub study: StudyInfo,
+    /// The cohorts.
+    pub cohorts: Vec<Cohort>,
+    /// CT preprocessing.
+    #[serde(default)]
+    pub preprocess: PreprocessSettings,
+    /// Radiomics.
+    #[serde(default)]
+    pub radiomics: RadiomicsSettings,
+    /// Training.
+    #[serde(default)]
+    pub train: TrainSettings,
+    /// Sweep.
+    #[serde(default)]
+    pub sweep: SweepSettings,
+    /// Evaluation.
+    #[serde(default)]
+    pub evaluation: EvaluationSettings,
+}
+
+/// Line and column (1-based) of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rfind('\n').map_or(before.len(), |p| before.len() - p - 1) + 1;
+    (line, column)
+}
+
+impl Study {
+    /// Reads and checks a study file.
+    pub fn from_path(path: impl AsRef<Path>) -> Result<Self, StudyError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| StudyError::Io { file: path.to_path_buf(), source })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses and checks the text of a study file (`file` only names it in errors).
+    pub fn parse(text: &str, file: &Path) -> Result<Self, StudyError> {
+        let study: Study = toml::from_str(text).map_err(|e| {
+            let (line, column) = e.span().map_or((1, 1), |s| line_column(text, s.start));
+            StudyError::Parse { file: file.to_path_buf(), line, column, message: e.message().trim().to_string() }
+        })?;
+        study.check(file)?;
+        Ok(study)
+    }
+
+    /// The study as TOML text.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("a study always serialises")
+    }
+
+    fn check(&self, file: &Path) -> Result<(), StudyError> {
+        let invalid = |key: String, message: String| StudyError::Invalid { file: file.to_path_buf(), key, message };
+        if !self.cohorts.iter().any(|c| c.role == CohortRole::Training) {
+            return Err(invalid("cohorts".into(), "no cohort has role = \"training\"".into()));
+        }
+        for (i, c) in self.cohorts.iter().enumerate() {
+            let key = |k: &str| format!("cohorts[{i}].{k}");
+            if self.cohorts[..i].iter().any(|o| o.name == c.name) {
+                return Err(invalid(key("name"), format!("{:?} is used by an earlier cohort", c.name)));
+            }
+            let needs = |present: bool, field: &str| {
+                if present { Ok(()) } else { Err(invalid(key(field), format!("required for role {:?}", c.role))) }
+            };
+            match c.role {
+                CohortRole::Training | CohortRole::InternalValidation | CohortRole::ExternalValidation => {
+                    needs(c.images.is_some(), "images")?
+                }
+                CohortRole::Biomarker => needs(c.biomarkers.is_some(), "biomarkers")?,
+                CohortRole::Bulk => {
+                    needs(c.expression.is_some(), "expression")?;
+                    needs(c.expression_scale.is_some(), "expression_scale")?
+                }
+                CohortRole::Singlecell => needs(c.h5ad.is_some() || c.mtx.is_some(), "h5ad")?,
+            }
+            if let Some(images) = &c.images {
+                for (field, pattern) in [("images.image", &images.image), ("images.mask", &images.mask)] {
+                    if !pattern.contains("{patient}") || !pattern.contains("{phase}") {
+                        return Err(invalid(key(field), format!("{pattern:?} must contain {{patient}} and {{phase}}")));
+                    }
+                }
+            }
+        }
+        let e = &self.evaluation;
+        if !(0.0..0.5).contains(&e.cutpoint_minprop) {
+            return Err(invalid("evaluation.cutpoint_minprop".into(), format!("{} not in [0, 0.5)", e.cutpoint_minprop)));
+        }
+        if self.sweep.folds < 2 {
+            return Err(invalid("sweep.folds".into(), format!("{} folds; at least 2", self.sweep.folds)));
+        }
+        Ok(())
+    }
+
+    /// Resolves a path of the study file: URLs and absolute paths as they are, relative paths
+    /// against the folder of the study file.
+    pub fn resolve(study_file: &Path, path: &str) -> String {
+        if path.contains("://") || Path::new(path).is_absolute() {
+            path.to_string()
+        } else {
+            study_file.parent().unwrap_or(Path::new(".")).join(path).to_string_lossy().into_owned()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

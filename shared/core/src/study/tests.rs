@@ -1,0 +1,70 @@
+//! `study.toml` parsing: a valid file round-trips, every kind of mistake names its line or key.
+
+use super::*;
+
+const VALID: &str = r#"
+[study]
+name = "demo"
+seed = 3
+
+[[cohorts]]
+name = "a_train"
+role = "training"
+centre = "A"
+clinical = "a/clinical.csv"
+images = { image = "a/{patient}/{phase}.nii.gz", mask = "a/{patient}/{phase}_mask.nii.gz" }
+
+[[cohorts]]
+name = "c_ext"
+role = "external_validation"
+centre = "C"
+clinical = "c/clinical.csv"
+units = { albumin = "g/dL", diameter = "mm" }
+images = { image = "c/{patient}/{phase}.nii.gz", mask = "c/{patient}/{phase}_mask.nii.gz" }
+
+[evaluation]
+bootstrap_replicates = 200
+"#;
+
+#[test]
+fn a_valid_study_parses_and_round_trips() {
+    let s = Study::parse(VALID, Path::new("study.toml")).unwrap();
+    assert_eq!(s.cohorts.len(), 2);
+    assert_eq!(s.cohorts[1].units.albumin, AlbuminUnit::GramsPerDecilitre);
+    assert_eq!(s.cohorts[1].units.bilirubin, BilirubinUnit::MicromolesPerLitre);
+    assert_eq!(s.cohorts[1].units.diameter, LengthUnit::Millimetre);
+    assert_eq!(s.evaluation.bootstrap_replicates, 200);
+    assert_eq!(s.evaluation.auc_months, vec![12.0, 24.0, 36.0]);
+    assert_eq!(s.cohorts[0].images.as_ref().unwrap().phases, vec!["arterial", "portal_venous"]);
+    let again = Study::parse(&s.to_toml(), Path::new("again.toml")).unwrap();
+    assert_eq!(again, s);
+}
+
+#[test]
+fn mistakes_name_the_line_or_the_key() {
+    // (edit of the valid text, text the error must contain)
+    let cases: &[(&str, &str, &[&str])] = &[
+        ("seed = 3", "seed = 3\ncolour = \"red\"", &["study.toml:5:", "colour"]),
+        ("role = \"training\"", "role = \"trainer\"", &["study.toml:8:", "trainer"]),
+        ("units = { albumin = \"g/dL\"", "units = { albumin = \"mg/L\"", &["study.toml:18:", "mg/L"]),
+        ("bootstrap_replicates = 200", "bootstrap_replicates = -1", &["study.toml:22:"]),
+        ("[evaluation]", "[evaluaton]", &["study.toml:21:", "evaluaton"]),
+        ("role = \"training\"", "role = \"bulk\"", &["cohorts", "training"]),
+        ("name = \"c_ext\"", "name = \"a_train\"", &["cohorts[1].name", "a_train"]),
+        ("a/{patient}/{phase}.nii.gz", "a/{patient}.nii.gz", &["cohorts[0].images.image", "{phase}"]),
+    ];
+    for (from, to, needles) in cases {
+        let text = VALID.replacen(from, to, 1);
+        let err = Study::parse(&text, Path::new("study.toml")).unwrap_err().to_string();
+        for n in *needles {
+            assert!(err.contains(n), "{to:?}: {err:?} lacks {n:?}");
+        }
+    }
+}
+
+#[test]
+fn relative_paths_resolve_against_the_study_file() {
+    assert_eq!(Study::resolve(Path::new("/data/s/study.toml"), "a/x.csv"), "/data/s/a/x.csv");
+    assert_eq!(Study::resolve(Path::new("/data/s/study.toml"), "s3://bucket/x.csv"), "s3://bucket/x.csv");
+    assert_eq!(Study::resolve(Path::new("/data/s/study.toml"), "/abs/x.csv"), "/abs/x.csv");
+}

@@ -1,0 +1,108 @@
+//! Where voxels are in the patient: size, spacing, origin and direction cosines in LPS millimetres.
+
+/// The grid of a volume. Voxel (i, j, k) sits at `origin + direction · (spacing ⊙ (i, j, k))`, where
+/// the columns of `direction` are the unit vectors of the three axes, in LPS coordinates (x to the
+/// patient's left, y posterior, z superior), as DICOM and ITK define them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Geometry {
+    /// Voxels along i, j, k.
+    pub size: [usize; 3],
+    /// Voxel spacing along i, j, k, mm.
+    pub spacing: [f64; 3],
+    /// Position of voxel (0, 0, 0), mm (LPS).
+    pub origin: [f64; 3],
+    /// Direction cosines: `direction[r][c]` is component r of axis c.
+    pub direction: [[f64; 3]; 3],
+}
+
+impl Geometry {
+    /// An axis-aligned grid.
+    pub fn axis_aligned(size: [usize; 3], spacing: [f64; 3], origin: [f64; 3]) -> Self {
+        Self { size, spacing, origin, direction: [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]] }
+    }
+
+    /// Number of voxels.
+    pub fn len(&self) -> usize {
+        self.size.iter().product()
+    }
+
+    /// True for a grid without voxels.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Linear index of voxel (i, j, k), i fastest (NIfTI order).
+    #[inline]
+    pub fn index(&self, i: usize, j: usize, k: usize) -> usize {
+        i + self.size[0] * (j + self.size[1] * k)
+    }
+
+    /// Physical position (LPS mm) of voxel (i, j, k), fractional indices allowed.
+    pub fn point(&self, ijk: [f64; 3]) -> [f64; 3] {
+        let mut p = self.origin;
+        for r in 0..3 {
+            for c in 0..3 {
+                p[r] += self.direction[r][c] * self.spacing[c] * ijk[c];
+            }
+        }
+        p
+    }
+
+    /// The 4x4 voxel-to-LPS affine, row-major.
+    pub fn affine(&self) -> [[f64; 4]; 4] {
+        let mut a = [[0.0; 4]; 4];
+        for r in 0..3 {
+            for c in 0..3 {
+                a[r][c] = self.direction[r][c] * self.spacing[c];
+            }
+            a[r][3] = self.origin[r];
+        }
+        a[3][3] = 1.0;
+        a
+    }
+
+    /// True when both grids have the same size and the same geometry within `tol` mm.
+    pub fn same_grid(&self, other: &Geometry, tol: f64) -> bool {
+        if self.size != other.size {
+            return false;
+        }
+        let (a, b) = (self.affine(), other.affine());
+        (0..3).all(|r| (0..4).all(|c| (a[r][c] - b[r][c]).abs() <= tol))
+    }
+}
+
+/// A volume: one value per voxel of its geometry, i fastest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Volume<T> {
+    /// The grid.
+    pub geometry: Geometry,
+    /// Values, `geometry.len()` of them.
+    pub data: Vec<T>,
+}
+
+impl<T: Copy> Volume<T> {
+    /// The value at (i, j, k).
+    #[inline]
+    pub fn at(&self, i: usize, j: usize, k: usize) -> T {
+        self.data[self.geometry.index(i, j, k)]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn points_follow_spacing_direction_and_origin() {
+        let mut g = Geometry::axis_aligned([4, 5, 6], [0.5, 0.75, 3.0], [10.0, -20.0, 5.0]);
+        assert_eq!(g.point([2.0, 4.0, 1.0]), [11.0, -17.0, 8.0]);
+        g.direction = [[-1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];
+        assert_eq!(g.point([2.0, 0.0, 0.0]), [9.0, -20.0, 5.0]);
+        assert_eq!(g.index(1, 2, 3), 1 + 4 * (2 + 5 * 3));
+        assert_eq!(g.len(), 120);
+        assert!(g.same_grid(&g, 0.0));
+        let mut h = g;
+        h.spacing[2] = 2.5;
+        assert!(!g.same_grid(&h, 1e-6));
+    }
+}
