@@ -1,10 +1,11 @@
 //! `tacefusion`: the command line of the tacefusion study system.
 //!
-//! Today it offers `stats`, survival statistics on a CSV file; the study commands (`demo`, `synth`,
-//! `run`, `coordinator`, `worker`, `submit`, ...) arrive with their issues.
+//! Today it offers `stats` (survival statistics on a CSV file) and `synth` (the synthetic study); the
+//! other study commands (`demo`, `run`, `coordinator`, `worker`, `submit`, ...) arrive with their issues.
 
 mod input;
 mod stats;
+mod synth;
 
 use clap::{Parser, Subcommand};
 
@@ -21,12 +22,15 @@ enum Command {
     /// Survival statistics on a CSV file (Cox, Kaplan-Meier, log-rank, C-index).
     #[command(subcommand)]
     Stats(stats::StatsCommand),
+    /// Write the synthetic multi-centre study (study.toml, clinical tables, CT, omics, truth).
+    Synth(synth::SynthArgs),
 }
 
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Stats(cmd) => stats::run(cmd),
+        Command::Synth(args) => synth::run(args),
     };
     if let Err(err) = result {
         eprintln!("error: {err:#}");
