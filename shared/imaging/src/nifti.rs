@@ -16,7 +16,7 @@ use crate::geometry::{Geometry, Volume};
 
 /// Why a NIfTI file could not be read or written.
 #[derive(Debug, thiserror::Error)]
-pub enum NiftiError {
+pub enum ImageError {
     /// The file could not be opened, read or written.
     #[error("{file}: {source}")]
     Io {
@@ -82,10 +82,10 @@ fn is_gzip(path: &Path) -> bool {
 
 /// Writes a volume; gzip-compressed when the name ends in `.gz` (fixed header time, so the same
 /// volume always gives the same bytes).
-pub fn write_nifti(path: &Path, geometry: &Geometry, data: &VoxelData) -> Result<(), NiftiError> {
-    let io = |source| NiftiError::Io { file: path.to_path_buf(), source };
+pub fn write_nifti(path: &Path, geometry: &Geometry, data: &VoxelData) -> Result<(), ImageError> {
+    let io = |source| ImageError::Io { file: path.to_path_buf(), source };
     if data.len() != geometry.len() {
-        return Err(NiftiError::Header {
+        return Err(ImageError::Header {
             file: path.to_path_buf(),
             field: "dim",
             detail: format!("{} voxels for a {:?} grid", data.len(), geometry.size),
@@ -207,15 +207,15 @@ fn header(g: &Geometry, data: &VoxelData) -> Vec<u8> {
 }
 
 /// Reads a volume as f32 (scaling applied), whatever its stored type.
-pub fn read_nifti(path: &Path) -> Result<Volume<f32>, NiftiError> {
+pub fn read_nifti(path: &Path) -> Result<Volume<f32>, ImageError> {
     let file = path.to_path_buf();
-    let io = |source| NiftiError::Io { file: file.clone(), source };
+    let io = |source| ImageError::Io { file: file.clone(), source };
     let raw = std::fs::read(path).map_err(io)?;
     let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
         MultiGzDecoder::new(&raw[..]).read_to_end(&mut out).map_err(|e| match e.kind() {
-            std::io::ErrorKind::UnexpectedEof => NiftiError::Truncated { file: file.clone(), detail: "gzip stream ends early".into() },
-            _ => NiftiError::Io { file: file.clone(), source: e },
+            std::io::ErrorKind::UnexpectedEof => ImageError::Truncated { file: file.clone(), detail: "gzip stream ends early".into() },
+            _ => ImageError::Io { file: file.clone(), source: e },
         })?;
         out
     } else {
@@ -224,10 +224,10 @@ pub fn read_nifti(path: &Path) -> Result<Volume<f32>, NiftiError> {
     parse(&bytes, &file)
 }
 
-fn parse(b: &[u8], file: &Path) -> Result<Volume<f32>, NiftiError> {
-    let bad = |field: &'static str, detail: String| NiftiError::Header { file: file.to_path_buf(), field, detail };
+fn parse(b: &[u8], file: &Path) -> Result<Volume<f32>, ImageError> {
+    let bad = |field: &'static str, detail: String| ImageError::Header { file: file.to_path_buf(), field, detail };
     if b.len() < HEADER {
-        return Err(NiftiError::Truncated { file: file.to_path_buf(), detail: format!("{} bytes, the header alone is 348", b.len()) });
+        return Err(ImageError::Truncated { file: file.to_path_buf(), detail: format!("{} bytes, the header alone is 348", b.len()) });
     }
     let little = i32::from_le_bytes(b[0..4].try_into().unwrap()) == HEADER as i32;
     if !little && i32::from_be_bytes(b[0..4].try_into().unwrap()) != HEADER as i32 {
@@ -265,7 +265,7 @@ fn parse(b: &[u8], file: &Path) -> Result<Volume<f32>, NiftiError> {
     };
     let need = offset.max(HEADER) + n * width;
     if b.len() < need {
-        return Err(NiftiError::Truncated {
+        return Err(ImageError::Truncated {
             file: file.to_path_buf(),
             detail: format!("{} bytes of voxel data, expected {}", b.len().saturating_sub(offset), n * width),
         });

@@ -242,7 +242,7 @@ fn write_images(out: &Path, seed: u64, cohorts: &[GeneratedCohort], progress: &(
                 if let Some(dir) = image_file.parent() {
                     std::fs::create_dir_all(dir).map_err(|e| SynthError::Output { file: dir.to_path_buf(), message: e.to_string() })?;
                 }
-                let nifti_err = |e: tacefusion_imaging::NiftiError| SynthError::Output { file: image_file.clone(), message: e.to_string() };
+                let nifti_err = |e: tacefusion_imaging::ImageError| SynthError::Output { file: image_file.clone(), message: e.to_string() };
                 write_nifti(&image_file, &anatomy.geometry, &VoxelData::I16(image)).map_err(nifti_err)?;
                 let mut mask_geometry = anatomy.geometry;
                 let mut mask = anatomy.mask.clone();

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use tacefusion_core::{Study, Table};
-use tacefusion_imaging::{NiftiError, read_nifti};
+use tacefusion_imaging::{ImageError, read_nifti};
 use tacefusion_synth::{Preset, SynthOptions, generate};
 
 fn gene_sets() -> PathBuf {
@@ -102,7 +102,7 @@ fn the_defects_found_are_exactly_those_listed() {
                 let path = |pattern: &str| out.join(pattern.replace("{patient}", id).replace("{phase}", phase));
                 let image = match read_nifti(&path(&layout.image)) {
                     Ok(v) => Some(v),
-                    Err(NiftiError::Truncated { .. }) => {
+                    Err(ImageError::Truncated { .. }) => {
                         found.insert((cohort.name.clone(), line, id.to_string(), "truncated_image".into()));
                         None
                     }

@@ -61,7 +61,7 @@ fn truncated_files_are_errors_that_name_the_file() {
         let bytes = std::fs::read(&path).unwrap();
         std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
         let err = read_nifti(&path).unwrap_err();
-        assert!(matches!(err, NiftiError::Truncated { .. }), "{name}: {err}");
+        assert!(matches!(err, ImageError::Truncated { .. }), "{name}: {err}");
         assert!(err.to_string().contains(name));
     }
 }

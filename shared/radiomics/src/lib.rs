@@ -1,0 +1,18 @@
+//! Radiomic features of a region of interest, named and computed as pyradiomics 3.0.1 computes them
+//! (`original_glcm_Contrast`), with their IBSI tags where IBSI defines the same feature.
+//!
+//! A [`Roi`] holds the mask's bounding box of an image: original intensities for first-order
+//! statistics, gray levels after discretisation for the texture matrices. Each feature family is a
+//! module with one `features(&Roi) -> Vec<(&'static str, f64)>` function.
+
+pub mod error;
+pub mod firstorder;
+pub mod glcm;
+pub mod gldm;
+pub mod glrlm;
+pub mod glszm;
+pub mod ngtdm;
+pub mod roi;
+
+pub use error::RadiomicsError;
+pub use roi::{Discretization, Roi};

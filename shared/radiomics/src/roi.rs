@@ -1,0 +1,189 @@
+//! The region of interest: the mask's bounding box cut out of the image, its original intensities and
+//! its gray levels after discretisation, as pyradiomics prepares them.
+//!
+//! Discretisation follows pyradiomics' `binImage`: with a fixed bin width W the edges are
+//! `lowBound + k W` from `lowBound = min - (min mod W)` (Python's modulo), and a voxel's level is the
+//! number of edges at or below its value (numpy's `digitize`); with a fixed bin count N the edges are
+//! numpy's `histogram` edges over [min, max] with the last one raised by 1. Only voxels inside the
+//! mask enter, and levels start at 1.
+
+use tacefusion_imaging::Volume;
+
+use crate::error::RadiomicsError;
+
+/// How intensities become gray levels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Discretization {
+    /// Fixed bin width (pyradiomics `binWidth`, default 25).
+    BinWidth(f64),
+    /// Fixed number of bins (pyradiomics `binCount`).
+    BinCount(u32),
+}
+
+/// The mask's bounding box with what the feature families need.
+#[derive(Debug, Clone)]
+pub struct Roi {
+    /// Voxels of the bounding box along each axis (first axis fastest in memory).
+    pub size: [usize; 3],
+    /// Voxel spacing, mm.
+    pub spacing: [f64; 3],
+    /// Inside the mask, per bounding-box voxel.
+    pub mask: Vec<bool>,
+    /// Original intensity per bounding-box voxel.
+    pub image: Vec<f64>,
+    /// Gray level per bounding-box voxel: 1.. inside the mask, 0 outside.
+    pub levels: Vec<u32>,
+    /// Highest gray level.
+    pub n_levels: u32,
+    /// Bin edges used for discretisation.
+    pub bin_edges: Vec<f64>,
+    /// Position of the bounding box's first voxel in the full image.
+    pub offset: [usize; 3],
+}
+
+impl Roi {
+    /// Cuts the ROI of `label` out of `image` and discretises it.
+    pub fn new(image: &Volume<f32>, mask: &Volume<f32>, label: f64, discretization: Discretization) -> Result<Self, RadiomicsError> {
+        if !image.geometry.same_grid(&mask.geometry, 1e-3) {
+            return Err(RadiomicsError::GridMismatch { image: format!("{:?}", image.geometry), mask: format!("{:?}", mask.geometry) });
+        }
+        let g = &image.geometry;
+        let (mut lo, mut hi) = ([usize::MAX; 3], [0usize; 3]);
+        let mut any = false;
+        for k in 0..g.size[2] {
+            for j in 0..g.size[1] {
+                for i in 0..g.size[0] {
+                    if mask.data[g.index(i, j, k)] as f64 == label {
+                        any = true;
+                        for (a, v) in [i, j, k].into_iter().enumerate() {
+                            lo[a] = lo[a].min(v);
+                            hi[a] = hi[a].max(v);
+                        }
+                    }
+                }
+            }
+        }
+        if !any {
+            return Err(RadiomicsError::EmptyMask { label });
+        }
+        let size = [hi[0] - lo[0] + 1, hi[1] - lo[1] + 1, hi[2] - lo[2] + 1];
+        let n = size.iter().product();
+        let (mut m, mut values) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        for k in lo[2]..=hi[2] {
+            for j in lo[1]..=hi[1] {
+                for i in lo[0]..=hi[0] {
+                    let idx = g.index(i, j, k);
+                    let inside = mask.data[idx] as f64 == label;
+                    let v = image.data[idx] as f64;
+                    if inside && !v.is_finite() {
+                        return Err(RadiomicsError::NonFiniteVoxel { i, j, k });
+                    }
+                    m.push(inside);
+                    values.push(v);
+                }
+            }
+        }
+        if m.iter().filter(|&&b| b).count() < 2 {
+            return Err(RadiomicsError::TooSmall { detail: "a single voxel".into() });
+        }
+        let mut roi = Roi { size, spacing: g.spacing, mask: m, image: values, levels: vec![0; n], n_levels: 0, bin_edges: Vec::new(), offset: lo };
+        roi.discretize(discretization)?;
+        Ok(roi)
+    }
+
+    /// Recomputes the gray levels with another discretisation.
+    pub fn discretize(&mut self, discretization: Discretization) -> Result<(), RadiomicsError> {
+        let inside: Vec<f64> = self.values().collect();
+        let edges = bin_edges(&inside, discretization)?;
+        for (idx, level) in self.levels.iter_mut().enumerate() {
+            *level = if self.mask[idx] { edges.partition_point(|&e| e <= self.image[idx]) as u32 } else { 0 };
+        }
+        self.n_levels = self.levels.iter().copied().max().unwrap_or(0);
+        self.bin_edges = edges;
+        Ok(())
+    }
+
+    /// Linear index of bounding-box voxel (i, j, k).
+    #[inline]
+    pub fn index(&self, i: usize, j: usize, k: usize) -> usize {
+        i + self.size[0] * (j + self.size[1] * k)
+    }
+
+    /// Original intensities inside the mask, in memory order.
+    pub fn values(&self) -> impl Iterator<Item = f64> + '_ {
+        self.image.iter().zip(&self.mask).filter(|(_, m)| **m).map(|(v, _)| *v)
+    }
+
+    /// Gray levels inside the mask, in memory order.
+    pub fn gray_levels(&self) -> impl Iterator<Item = u32> + '_ {
+        self.levels.iter().zip(&self.mask).filter(|(_, m)| **m).map(|(v, _)| *v)
+    }
+
+    /// Voxels inside the mask.
+    pub fn n_voxels(&self) -> usize {
+        self.mask.iter().filter(|&&m| m).count()
+    }
+
+    /// Volume of one voxel, mm³.
+    pub fn voxel_volume(&self) -> f64 {
+        self.spacing.iter().product()
+    }
+}
+
+/// Bin edges as pyradiomics' `getBinEdges` makes them.
+pub fn bin_edges(values: &[f64], discretization: Discretization) -> Result<Vec<f64>, RadiomicsError> {
+    let min = values.iter().cloned().fold(f64::INFINITY, f64::min);
+    let max = values.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    match discretization {
+        Discretization::BinWidth(w) => {
+            if !(w > 0.0 && w.is_finite()) {
+                return Err(RadiomicsError::Setting { name: "binWidth", detail: format!("{w} is not a positive number") });
+            }
+            let low = min - min.rem_euclid(w);
+            let high = max + 2.0 * w;
+            // numpy.arange(low, high, w): ceil((high - low) / w) values low + k w
+            let count = ((high - low) / w).ceil() as usize;
+            let mut edges: Vec<f64> = (0..count).map(|k| low + k as f64 * w).collect();
+            if edges.len() == 1 {
+                edges = vec![edges[0] - 0.5, edges[0] + 0.5];
+            }
+            Ok(edges)
+        }
+        Discretization::BinCount(n) => {
+            if n == 0 {
+                return Err(RadiomicsError::Setting { name: "binCount", detail: "0 bins".into() });
+            }
+            let (lo, hi) = if min == max { (min - 0.5, max + 0.5) } else { (min, max) };
+            let step = (hi - lo) / n as f64;
+            let mut edges: Vec<f64> = (0..=n).map(|k| lo + k as f64 * step).collect();
+            edges[n as usize] = hi + 1.0;
+            Ok(edges)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bin_width_edges_follow_pyradiomics() {
+        // pyradiomics' documented example: values 54..166, width 25 -> edges 50, 75, ..., 175 (and 200)
+        let edges = bin_edges(&[54.0, 100.0, 166.0], Discretization::BinWidth(25.0)).unwrap();
+        assert_eq!(&edges[..6], &[50.0, 75.0, 100.0, 125.0, 150.0, 175.0]);
+        let level = |v: f64| edges.partition_point(|&e| e <= v);
+        assert_eq!((level(54.0), level(100.0), level(166.0)), (1, 3, 5));
+        // negative values: Python's modulo keeps the low bound at or below the minimum
+        let edges = bin_edges(&[-1001.0, -10.0], Discretization::BinWidth(25.0)).unwrap();
+        assert_eq!(edges[0], -1025.0);
+        // a flat region still gets two edges: one bin holds it
+        assert_eq!(bin_edges(&[50.0, 50.0], Discretization::BinWidth(25.0)).unwrap(), vec![50.0, 75.0]);
+    }
+
+    #[test]
+    fn bin_count_puts_the_maximum_in_the_last_bin() {
+        let edges = bin_edges(&[0.0, 10.0, 5.0], Discretization::BinCount(4)).unwrap();
+        let level = |v: f64| edges.partition_point(|&e| e <= v);
+        assert_eq!((level(0.0), level(5.0), level(10.0)), (1, 3, 4));
+    }
+}

@@ -1,0 +1,83 @@
+//! Agreement with pyradiomics 3.0.1 defaults (`RadiomicsFeatureExtractor()`: bin width 25, label 1,
+//! no resampling) on brain1, breast1 and lung1 (`../shared/data/radiomics/pyradiomics`), feature
+//! family by feature family, to 1e-6 relative.
+
+#![allow(missing_docs)]
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use tacefusion_imaging::read_nrrd;
+use tacefusion_radiomics::{Discretization, Roi};
+
+const CASES: [&str; 3] = ["brain1", "breast1", "lung1"];
+
+fn data(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/radiomics/pyradiomics").join(name)
+}
+
+fn roi(case: &str) -> Roi {
+    let image = read_nrrd(&data(&format!("{case}_image.nrrd"))).unwrap();
+    let mask = read_nrrd(&data(&format!("{case}_label.nrrd"))).unwrap();
+    Roi::new(&image, &mask, 1.0, Discretization::BinWidth(25.0)).unwrap()
+}
+
+fn reference(case: &str) -> BTreeMap<String, f64> {
+    let text = std::fs::read_to_string(data(&format!("{case}_default_features.csv"))).unwrap();
+    text.lines().skip(1).map(|l| {
+        let (k, v) = l.split_once(',').unwrap();
+        (k.to_string(), v.parse().unwrap())
+    }).collect()
+}
+
+/// Compares one family; every reference feature of the family must be computed.
+fn check(family: &str, compute: impl Fn(&Roi) -> Vec<(&'static str, f64)>, tolerance: f64) {
+    let mut failures = Vec::new();
+    for case in CASES {
+        let want = reference(case);
+        let roi = roi(case);
+        let got: BTreeMap<String, f64> = compute(&roi).into_iter().map(|(k, v)| (format!("original_{family}_{k}"), v)).collect();
+        for (name, &w) in want.iter().filter(|(k, _)| k.starts_with(&format!("original_{family}_"))) {
+            match got.get(name) {
+                None => failures.push(format!("{case} {name}: not computed")),
+                Some(&g) => {
+                    let rel = (g - w).abs() / w.abs().max(1e-12);
+                    if rel > tolerance && (g - w).abs() > 1e-12 {
+                        failures.push(format!("{case} {name}: {g} vs pyradiomics {w} (rel {rel:.2e})"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} disagreements:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn firstorder_matches_pyradiomics() {
+    check("firstorder", |r| tacefusion_radiomics::firstorder::features(r, 0.0), 1e-6);
+}
+
+#[test]
+fn glcm_matches_pyradiomics() {
+    check("glcm", tacefusion_radiomics::glcm::features, 1e-6);
+}
+
+#[test]
+fn glrlm_matches_pyradiomics() {
+    check("glrlm", tacefusion_radiomics::glrlm::features, 1e-6);
+}
+
+#[test]
+fn glszm_matches_pyradiomics() {
+    check("glszm", tacefusion_radiomics::glszm::features, 1e-6);
+}
+
+#[test]
+fn gldm_matches_pyradiomics() {
+    check("gldm", tacefusion_radiomics::gldm::features, 1e-6);
+}
+
+#[test]
+fn ngtdm_matches_pyradiomics() {
+    check("ngtdm", tacefusion_radiomics::ngtdm::features, 1e-6);
+}
