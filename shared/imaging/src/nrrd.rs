@@ -119,7 +119,7 @@ pub fn read_nrrd(path: &Path) -> Result<Volume<f32>, ReadError> {
         for (c, axis) in axes.iter().enumerate() {
             let v = vector(path, "space directions", axis)?;
             let norm = (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt();
-            if !(norm > 0.0) {
+            if norm.is_nan() || norm <= 0.0 {
                 return Err(bad(path, "space directions", format!("axis {c} has zero length")));
             }
             geometry.spacing[c] = norm;

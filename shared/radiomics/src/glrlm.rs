@@ -1,8 +1,169 @@
-//! GLRLM features (pyradiomics' `glrlm` class) - being written.
+//! Gray level run length matrix (GLRLM) features, in agreement with pyradiomics 3.0.1's `glrlm` class
+//! under its defaults: runs along the 13 directions of 3D, no distance weighting, each feature
+//! computed per direction and averaged over the directions.
+//!
+//! A run is a maximal line of consecutive mask voxels with the same gray level; voxels outside the
+//! mask or the bounding box end it. As in pyradiomics, gray levels that do not occur in the ROI are
+//! left out and the actual level values serve as `i`; `j` is the run length in voxels and `Nr(θ)` the
+//! number of runs along direction θ.
 
+use crate::glcm::{DIRECTIONS, nanmean, offsets, present_levels, step};
 use crate::roi::Roi;
 
-/// The GLRLM features in pyradiomics' names.
-pub fn features(_roi: &Roi) -> Vec<(&'static str, f64)> {
-    Vec::new()
+/// pyradiomics' `eps`: numpy.spacing(1).
+const EPS: f64 = f64::EPSILON;
+
+/// Run counts per direction: `n` present levels x `max_len` run lengths (length j at column j - 1).
+fn matrices(roi: &Roi, index: &[usize], n: usize, max_len: usize) -> Vec<Vec<u64>> {
+    let mut counts = vec![vec![0u64; n * max_len]; DIRECTIONS.len()];
+    let offsets = offsets(roi);
+    let [si, sj, sk] = roi.size;
+    for k in 0..sk {
+        for j in 0..sj {
+            for i in 0..si {
+                let idx = roi.index(i, j, k);
+                if !roi.mask[idx] {
+                    continue;
+                }
+                let level = roi.levels[idx];
+                let same = |nb: &usize| roi.mask[*nb] && roi.levels[*nb] == level;
+                let row = index[level as usize] * max_len;
+                for ((count, &d), &off) in counts.iter_mut().zip(&DIRECTIONS).zip(&offsets) {
+                    // only the first voxel of a run walks it
+                    if step(roi, [i, j, k], idx, d.map(|c| -c), -off).filter(same).is_some() {
+                        continue;
+                    }
+                    let (mut len, mut pos, mut at) = (1, [i, j, k], idx);
+                    while let Some(nb) = step(roi, pos, at, d, off).filter(same) {
+                        len += 1;
+                        pos = [0, 1, 2].map(|a| pos[a].wrapping_add_signed(d[a]));
+                        at = nb;
+                    }
+                    count[row + len - 1] += 1;
+                }
+            }
+        }
+    }
+    counts
+}
+
+/// Feature names, in the order [`direction_features`] returns them.
+const NAMES: [&str; 16] = [
+    "GrayLevelNonUniformity",
+    "GrayLevelNonUniformityNormalized",
+    "GrayLevelVariance",
+    "HighGrayLevelRunEmphasis",
+    "LongRunEmphasis",
+    "LongRunHighGrayLevelEmphasis",
+    "LongRunLowGrayLevelEmphasis",
+    "LowGrayLevelRunEmphasis",
+    "RunEntropy",
+    "RunLengthNonUniformity",
+    "RunLengthNonUniformityNormalized",
+    "RunPercentage",
+    "RunVariance",
+    "ShortRunEmphasis",
+    "ShortRunHighGrayLevelEmphasis",
+    "ShortRunLowGrayLevelEmphasis",
+];
+
+/// All features of one direction's run counts over the present `levels`; `None` without runs.
+fn direction_features(counts: &[u64], levels: &[f64], max_len: usize) -> Option<[f64; 16]> {
+    let n = levels.len();
+    let (mut pg, mut pr) = (vec![0.0; n], vec![0.0; max_len]);
+    // sums of P weighted by 1/j², j², 1/(i²j²), i²/j², j²/i², i²j²
+    let mut w = [0.0; 6];
+    for (a, &i) in levels.iter().enumerate() {
+        let i2 = i * i;
+        for (l, &c) in counts[a * max_len..(a + 1) * max_len].iter().enumerate() {
+            if c == 0 {
+                continue;
+            }
+            let (c, j2) = (c as f64, ((l + 1) * (l + 1)) as f64);
+            pg[a] += c;
+            pr[l] += c;
+            for (s, f) in w.iter_mut().zip([1.0 / j2, j2, 1.0 / (i2 * j2), i2 / j2, j2 / i2, i2 * j2]) {
+                *s += c * f;
+            }
+        }
+    }
+    let nr: f64 = pg.iter().sum();
+    if nr == 0.0 {
+        return None;
+    }
+    let np: f64 = pr.iter().enumerate().map(|(l, &c)| c * (l + 1) as f64).sum();
+    let gln = pg.iter().map(|v| v * v).sum::<f64>() / nr;
+    let rln = pr.iter().map(|v| v * v).sum::<f64>() / nr;
+    let variance = |p: &[f64], x: &dyn Fn(usize) -> f64| {
+        let mean: f64 = p.iter().enumerate().map(|(a, v)| v / nr * x(a)).sum();
+        p.iter().enumerate().map(|(a, v)| v / nr * (x(a) - mean).powi(2)).sum::<f64>()
+    };
+    let entropy = -counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = c as f64 / nr;
+            p * (p + EPS).log2()
+        })
+        .sum::<f64>();
+    let (low, high): (f64, f64) = levels.iter().zip(&pg).fold((0.0, 0.0), |(l, h), (i, c)| (l + c / (i * i), h + c * i * i));
+    Some([
+        gln,
+        gln / nr,
+        variance(&pg, &|a| levels[a]),
+        high / nr,
+        w[1] / nr,
+        w[5] / nr,
+        w[4] / nr,
+        low / nr,
+        entropy,
+        rln,
+        rln / nr,
+        nr / np,
+        variance(&pr, &|l| (l + 1) as f64),
+        w[0] / nr,
+        w[3] / nr,
+        w[2] / nr,
+    ])
+}
+
+/// The GLRLM features in pyradiomics' names (without the `original_glrlm_` prefix).
+pub fn features(roi: &Roi) -> Vec<(&'static str, f64)> {
+    let (present, index) = present_levels(roi);
+    let levels: Vec<f64> = present.iter().map(|&g| g as f64).collect();
+    let max_len = roi.size.iter().copied().max().unwrap_or(1);
+    let per_direction: Vec<[f64; 16]> =
+        matrices(roi, &index, present.len(), max_len).iter().filter_map(|c| direction_features(c, &levels, max_len)).collect();
+    NAMES.iter().enumerate().map(|(f, &name)| (name, nanmean(per_direction.iter().map(|d| d[f])))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_match_pyradiomics_documented_example() {
+        // pyradiomics' documentation: 5x5 image, angle 0 (along rows) gives this GLRLM
+        let rows: [[u32; 5]; 5] = [[5, 2, 5, 4, 4], [3, 3, 3, 1, 3], [2, 1, 1, 1, 3], [4, 2, 2, 2, 3], [3, 5, 3, 3, 2]];
+        let levels: Vec<u32> = rows.iter().flatten().copied().collect();
+        let roi = Roi {
+            size: [5, 5, 1],
+            spacing: [1.0; 3],
+            mask: vec![true; 25],
+            image: levels.iter().map(|&g| g as f64).collect(),
+            levels,
+            n_levels: 5,
+            bin_edges: Vec::new(),
+            offset: [0; 3],
+        };
+        let (present, index) = present_levels(&roi);
+        let runs = &matrices(&roi, &index, present.len(), 5)[0];
+        let want = [[1, 0, 1, 0, 0], [3, 0, 1, 0, 0], [4, 1, 1, 0, 0], [1, 1, 0, 0, 0], [3, 0, 0, 0, 0]];
+        assert_eq!(runs, &want.iter().flatten().copied().collect::<Vec<u64>>());
+        // every voxel lies in exactly one run of each direction
+        for (d, m) in matrices(&roi, &index, present.len(), 5).iter().enumerate() {
+            let voxels: u64 = m.iter().enumerate().map(|(x, &c)| c * (x as u64 % 5 + 1)).sum();
+            assert_eq!(voxels, 25, "direction {d}");
+        }
+    }
 }

@@ -6,6 +6,7 @@
 //! module with one `features(&Roi) -> Vec<(&'static str, f64)>` function.
 
 pub mod error;
+pub mod extract;
 pub mod firstorder;
 pub mod glcm;
 pub mod gldm;
@@ -13,6 +14,8 @@ pub mod glrlm;
 pub mod glszm;
 pub mod ngtdm;
 pub mod roi;
+pub mod shape;
 
 pub use error::RadiomicsError;
+pub use extract::{Feature, FeatureClass, Settings, extract, features_of};
 pub use roi::{Discretization, Roi};

@@ -81,3 +81,8 @@ fn gldm_matches_pyradiomics() {
 fn ngtdm_matches_pyradiomics() {
     check("ngtdm", tacefusion_radiomics::ngtdm::features, 1e-6);
 }
+
+#[test]
+fn shape_matches_pyradiomics() {
+    check("shape", tacefusion_radiomics::shape::features, 1e-6);
+}
