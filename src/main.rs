@@ -1,9 +1,10 @@
 //! `tacefusion`: the command line of the tacefusion study system.
 //!
-//! Today it offers `stats` (survival statistics on a CSV file) and `synth` (the synthetic study); the
-//! other study commands (`demo`, `run`, `coordinator`, `worker`, `submit`, ...) arrive with their issues.
+//! Today it offers `stats` (survival statistics on a CSV file), `synth` (the synthetic study) and
+//! `radiomics` (features of an image and mask); the other study commands (`demo`, `run`, `coordinator`, `worker`, `submit`, ...) arrive with their issues.
 
 mod input;
+mod radiomics;
 mod stats;
 mod synth;
 
@@ -24,6 +25,8 @@ enum Command {
     Stats(stats::StatsCommand),
     /// Write the synthetic multi-centre study (study.toml, clinical tables, CT, omics, truth).
     Synth(synth::SynthArgs),
+    /// Radiomic features of an image and mask, named as pyradiomics names them.
+    Radiomics(radiomics::RadiomicsArgs),
 }
 
 fn main() {
@@ -31,6 +34,7 @@ fn main() {
     let result = match cli.command {
         Command::Stats(cmd) => stats::run(cmd),
         Command::Synth(args) => synth::run(args),
+        Command::Radiomics(args) => radiomics::run(args),
     };
     if let Err(err) = result {
         eprintln!("error: {err:#}");

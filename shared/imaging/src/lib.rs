@@ -6,6 +6,7 @@
 pub mod geometry;
 pub mod nifti;
 pub mod nrrd;
+mod raw;
 
 pub use geometry::{Geometry, Volume};
 pub use nifti::{ImageError, VoxelData, read_nifti, write_nifti};

@@ -13,6 +13,7 @@ use flate2::read::MultiGzDecoder;
 use flate2::write::GzEncoder;
 
 use crate::geometry::{Geometry, Volume};
+use crate::raw::decode;
 
 /// Why a NIfTI file could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -212,7 +213,7 @@ pub fn read_nifti(path: &Path) -> Result<Volume<f32>, ImageError> {
     let io = |source| ImageError::Io { file: file.clone(), source };
     let raw = std::fs::read(path).map_err(io)?;
     let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(raw.len() * 4);
         MultiGzDecoder::new(&raw[..]).read_to_end(&mut out).map_err(|e| match e.kind() {
             std::io::ErrorKind::UnexpectedEof => ImageError::Truncated { file: file.clone(), detail: "gzip stream ends early".into() },
             _ => ImageError::Io { file: file.clone(), source: e },
@@ -270,27 +271,15 @@ fn parse(b: &[u8], file: &Path) -> Result<Volume<f32>, ImageError> {
             detail: format!("{} bytes of voxel data, expected {}", b.len().saturating_sub(offset), n * width),
         });
     }
-    let d = &b[offset.max(HEADER)..need];
-    let data: Vec<f32> = (0..n)
-        .map(|i| {
-            let s = &d[i * width..(i + 1) * width];
-            let v = match datatype {
-                2 => s[0] as f64,
-                256 => s[0] as i8 as f64,
-                4 => i16_at_slice(s, little) as f64,
-                512 => i16_at_slice(s, little) as u16 as f64,
-                8 => i32_at_slice(s, little) as f64,
-                768 => i32_at_slice(s, little) as u32 as f64,
-                16 => f32::from_bits(i32_at_slice(s, little) as u32) as f64,
-                _ => f64::from_bits(if little {
-                    u64::from_le_bytes(s.try_into().unwrap())
-                } else {
-                    u64::from_be_bytes(s.try_into().unwrap())
-                }),
-            };
-            (v * slope as f64 + inter as f64) as f32
-        })
-        .collect();
+    let kind = match datatype {
+        256 | 4 | 8 => 'i',
+        16 | 64 => 'f',
+        _ => 'u',
+    };
+    let mut data = decode(&b[offset.max(HEADER)..need], width, kind, little);
+    if slope != 1.0 || inter != 0.0 {
+        data.iter_mut().for_each(|v| *v = (*v as f64 * slope as f64 + inter as f64) as f32);
+    }
 
     // voxel-to-RAS affine
     let (qform_code, sform_code) = (i16_at(252), i16_at(254));
@@ -336,16 +325,6 @@ fn parse(b: &[u8], file: &Path) -> Result<Volume<f32>, ImageError> {
     }
     geometry.origin = [-ras[0][3], -ras[1][3], ras[2][3]];
     Ok(Volume { geometry, data })
-}
-
-fn i16_at_slice(s: &[u8], little: bool) -> i16 {
-    let v: [u8; 2] = s.try_into().unwrap();
-    if little { i16::from_le_bytes(v) } else { i16::from_be_bytes(v) }
-}
-
-fn i32_at_slice(s: &[u8], little: bool) -> i32 {
-    let v: [u8; 4] = s.try_into().unwrap();
-    if little { i32::from_le_bytes(v) } else { i32::from_be_bytes(v) }
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use flate2::read::MultiGzDecoder;
 
 use crate::geometry::{Geometry, Volume};
 use crate::nifti::ImageError as ReadError;
+use crate::raw::decode;
 
 fn bad(file: &Path, field: &'static str, detail: String) -> ReadError {
     ReadError::Header { file: file.to_path_buf(), field, detail }
@@ -16,7 +17,11 @@ fn bad(file: &Path, field: &'static str, detail: String) -> ReadError {
 
 fn vector(file: &Path, field: &'static str, text: &str) -> Result<[f64; 3], ReadError> {
     let inner = text.trim().trim_start_matches('(').trim_end_matches(')');
-    let parts: Vec<f64> = inner.split(',').map(|v| v.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|_| bad(file, field, format!("{text:?} is not a vector of 3 numbers")))?;
+    let parts: Vec<f64> = inner
+        .split(',')
+        .map(|v| v.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| bad(file, field, format!("{text:?} is not a vector of 3 numbers")))?;
     parts.try_into().map_err(|_| bad(file, field, format!("{text:?} is not a vector of 3 numbers")))
 }
 
@@ -51,7 +56,11 @@ pub fn read_nrrd(path: &Path) -> Result<Volume<f32>, ReadError> {
     if fields.contains_key("data file") {
         return Err(bad(path, "data file", "detached data files are not read".into()));
     }
-    let sizes: Vec<usize> = get("sizes")?.split_whitespace().map(str::parse).collect::<Result<_, _>>().map_err(|_| bad(path, "sizes", get("sizes").unwrap().clone()))?;
+    let sizes: Vec<usize> = get("sizes")?
+        .split_whitespace()
+        .map(str::parse)
+        .collect::<Result<_, _>>()
+        .map_err(|_| bad(path, "sizes", get("sizes").unwrap().clone()))?;
     let size: [usize; 3] = sizes.try_into().map_err(|_| bad(path, "sizes", "not three sizes".into()))?;
     let (width, kind) = match get("type")?.as_str() {
         "signed char" | "int8" | "int8_t" => (1, 'i'),
@@ -65,43 +74,29 @@ pub fn read_nrrd(path: &Path) -> Result<Volume<f32>, ReadError> {
         other => return Err(bad(path, "type", format!("{other:?} is not a supported voxel type"))),
     };
     let little = fields.get("endian").is_none_or(|e| e == "little");
+    let n: usize = size.iter().product();
     let body = &raw[header_end..];
     let data_bytes = match get("encoding")?.as_str() {
         "raw" => body.to_vec(),
         "gzip" | "gz" => {
-            let mut out = Vec::new();
+            let mut out = Vec::with_capacity(n * width);
             MultiGzDecoder::new(body).read_to_end(&mut out).map_err(|e| match e.kind() {
-                std::io::ErrorKind::UnexpectedEof => ReadError::Truncated { file: path.to_path_buf(), detail: "gzip stream ends early".into() },
+                std::io::ErrorKind::UnexpectedEof => {
+                    ReadError::Truncated { file: path.to_path_buf(), detail: "gzip stream ends early".into() }
+                }
                 _ => ReadError::Io { file: path.to_path_buf(), source: e },
             })?;
             out
         }
         other => return Err(bad(path, "encoding", format!("{other:?}: only raw and gzip are read"))),
     };
-    let n: usize = size.iter().product();
     if data_bytes.len() < n * width {
-        return Err(ReadError::Truncated { file: path.to_path_buf(), detail: format!("{} bytes of voxel data, expected {}", data_bytes.len(), n * width) });
+        return Err(ReadError::Truncated {
+            file: path.to_path_buf(),
+            detail: format!("{} bytes of voxel data, expected {}", data_bytes.len(), n * width),
+        });
     }
-    let data: Vec<f32> = data_bytes[..n * width]
-        .chunks_exact(width)
-        .map(|c| {
-            let mut b = [0u8; 8];
-            b[..width].copy_from_slice(c);
-            if !little {
-                b[..width].reverse();
-            }
-            match (width, kind) {
-                (1, 'i') => b[0] as i8 as f32,
-                (1, _) => b[0] as f32,
-                (2, 'i') => i16::from_le_bytes([b[0], b[1]]) as f32,
-                (2, _) => u16::from_le_bytes([b[0], b[1]]) as f32,
-                (4, 'i') => i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f32,
-                (4, 'u') => u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f32,
-                (4, _) => f32::from_le_bytes([b[0], b[1], b[2], b[3]]),
-                _ => f64::from_le_bytes(b) as f32,
-            }
-        })
-        .collect();
+    let data = decode(&data_bytes[..n * width], width, kind, little);
 
     // geometry: space directions are the axis vectors (columns), in the declared space
     let flip = match fields.get("space").map(String::as_str) {
@@ -128,7 +123,8 @@ pub fn read_nrrd(path: &Path) -> Result<Volume<f32>, ReadError> {
             }
         }
     } else if let Some(spacings) = fields.get("spacings") {
-        let s: Vec<f64> = spacings.split_whitespace().map(str::parse).collect::<Result<_, _>>().map_err(|_| bad(path, "spacings", spacings.clone()))?;
+        let s: Vec<f64> =
+            spacings.split_whitespace().map(str::parse).collect::<Result<_, _>>().map_err(|_| bad(path, "spacings", spacings.clone()))?;
         geometry.spacing = s.try_into().map_err(|_| bad(path, "spacings", "three spacings expected".into()))?;
     }
     if let Some(origin) = fields.get("space origin") {

@@ -30,8 +30,15 @@ pub enum FeatureClass {
 
 impl FeatureClass {
     /// Every class, in output order.
-    pub const ALL: [FeatureClass; 7] =
-        [FeatureClass::Shape, FeatureClass::FirstOrder, FeatureClass::Glcm, FeatureClass::Gldm, FeatureClass::Glrlm, FeatureClass::Glszm, FeatureClass::Ngtdm];
+    pub const ALL: [FeatureClass; 7] = [
+        FeatureClass::Shape,
+        FeatureClass::FirstOrder,
+        FeatureClass::Glcm,
+        FeatureClass::Gldm,
+        FeatureClass::Glrlm,
+        FeatureClass::Glszm,
+        FeatureClass::Ngtdm,
+    ];
 
     /// pyradiomics' name of the class.
     pub fn name(self) -> &'static str {

@@ -49,16 +49,17 @@ pub(crate) fn offsets(roi: &Roi) -> [isize; 13] {
     DIRECTIONS.map(|[a, b, c]| a + si * (b + sj * c))
 }
 
-/// The voxel one step from voxel `idx` at `pos` along `d` (memory offset `off`), if it lies in the
-/// bounding box.
+/// Steps a voxel at `pos` can take inside a box of `size`, per axis, backwards / not / forwards.
 #[inline]
-pub(crate) fn step(roi: &Roi, pos: [usize; 3], idx: usize, d: [isize; 3], off: isize) -> Option<usize> {
-    for a in 0..3 {
-        if (d[a] > 0 && pos[a] + 1 >= roi.size[a]) || (d[a] < 0 && pos[a] == 0) {
-            return None;
-        }
-    }
-    Some(idx.wrapping_add_signed(off))
+pub(crate) fn reach(size: [usize; 3], pos: [usize; 3]) -> [[usize; 3]; 3] {
+    [0, 1, 2].map(|a| [pos[a], usize::MAX, size[a] - 1 - pos[a]])
+}
+
+/// How many steps along `d` stay inside the box, from a voxel's [`reach`].
+#[inline]
+pub(crate) fn room(reach: &[[usize; 3]; 3], d: [isize; 3]) -> usize {
+    let along = |a: usize| reach[a][(d[a] + 1) as usize];
+    along(0).min(along(1)).min(along(2))
 }
 
 /// Mean of the values that are not NaN (numpy's `nanmean`); NaN when none is left.
@@ -75,14 +76,20 @@ fn matrices(roi: &Roi, index: &[usize], n: usize) -> Vec<Vec<f64>> {
     for k in 0..sk {
         for j in 0..sj {
             for i in 0..si {
+                // levels are 0 outside the mask
                 let idx = roi.index(i, j, k);
-                if !roi.mask[idx] {
+                let level = roi.levels[idx];
+                if level == 0 {
                     continue;
                 }
-                let row = index[roi.levels[idx] as usize] * n;
+                let row = index[level as usize] * n;
+                let reach = reach(roi.size, [i, j, k]);
                 for ((count, &d), &off) in counts.iter_mut().zip(&DIRECTIONS).zip(&offsets) {
-                    if let Some(nb) = step(roi, [i, j, k], idx, d, off).filter(|&nb| roi.mask[nb]) {
-                        count[row + index[roi.levels[nb] as usize]] += 1;
+                    if room(&reach, d) > 0 {
+                        let other = roi.levels[idx.wrapping_add_signed(off)];
+                        if other != 0 {
+                            count[row + index[other as usize]] += 1;
+                        }
                     }
                 }
             }
@@ -129,13 +136,14 @@ fn symmetric_eigenvalues(mut a: Vec<f64>, n: usize) -> Vec<f64> {
         (k + 1..n).for_each(|r| v[r] /= vnorm);
         // trailing block A <- H A H with H = I - 2 v v^T: A - 2 v q^T - 2 q v^T, q = A v - (v^T A v) v
         for r in k + 1..n {
-            w[r] = (k + 1..n).map(|c| a[r * n + c] * v[c]).sum();
+            w[r] = a[r * n + k + 1..(r + 1) * n].iter().zip(&v[k + 1..]).map(|(x, y)| x * y).sum();
         }
         let vav: f64 = (k + 1..n).map(|r| v[r] * w[r]).sum();
         (k + 1..n).for_each(|r| w[r] -= vav * v[r]);
         for r in k + 1..n {
-            for c in k + 1..n {
-                a[r * n + c] -= 2.0 * (v[r] * w[c] + w[r] * v[c]);
+            let (vr, wr) = (2.0 * v[r], 2.0 * w[r]);
+            for ((x, vc), wc) in a[r * n + k + 1..(r + 1) * n].iter_mut().zip(&v[k + 1..]).zip(&w[k + 1..]) {
+                *x -= vr * wc + wr * vc;
             }
         }
     }
@@ -168,7 +176,7 @@ fn tridiagonal_eigenvalues(d: &mut [f64], e: &mut [f64]) {
         // chase the bulge down the block with Givens rotations in planes (k, k + 1)
         let (mut x, mut z) = (d[lo] - mu, e[lo]);
         for k in lo..hi {
-            let r = x.hypot(z);
+            let r = (x * x + z * z).sqrt();
             let (c, s) = if r == 0.0 { (1.0, 0.0) } else { (x / r, z / r) };
             if k > lo {
                 e[k - 1] = r;
@@ -264,9 +272,11 @@ fn direction_features(p: &[f64], levels: &[f64], ng: usize) -> [f64; 24] {
     for a in 0..n {
         for b in 0..n {
             let pxy = px[a] * py[b];
-            if pxy != 0.0 {
-                hxy2 -= pxy * (pxy + EPS).log2();
+            if pxy == 0.0 {
+                continue;
             }
+            let log_pxy = (pxy + EPS).log2();
+            hxy2 -= pxy * log_pxy;
             let v = at(a, b);
             if v == 0.0 {
                 continue;
@@ -280,7 +290,7 @@ fn direction_features(p: &[f64], levels: &[f64], ng: usize) -> [f64; 24] {
             var_x += v * (i - ux) * (i - ux);
             var_y += v * (j - uy) * (j - uy);
             cov += v * (i - ux) * (j - uy);
-            hxy1 -= v * (pxy + EPS).log2();
+            hxy1 -= v * log_pxy;
         }
     }
     let sig = var_x.sqrt() * var_y.sqrt();
@@ -410,5 +420,34 @@ mod tests {
         for (name, want) in [("Contrast", 9.0), ("DifferenceAverage", 3.0), ("Idn", 1.0 / (1.0 + 3.0 / 4.0)), ("SumAverage", 5.0)] {
             assert!((gap[name] - want).abs() < 1e-12, "{name}: {}", gap[name]);
         }
+    }
+}
+#[cfg(test)]
+mod tmpbench {
+    #[test]
+    fn bench() {
+        let n = 33;
+        let a: Vec<f64> = (0..n * n)
+            .map(|x| {
+                let (r, c) = (x / n, x % n);
+                1.0 / (1.0 + (r as f64 - c as f64).abs()) + ((r * c) % 7) as f64 * 0.01 + (((r + c) % 5) as f64) * 0.01
+            })
+            .collect();
+        let t = std::time::Instant::now();
+        for _ in 0..1000 {
+            std::hint::black_box(super::symmetric_eigenvalues(a.clone(), n));
+        }
+        eprintln!("full {:?}", t.elapsed() / 1000);
+        let mut d: Vec<f64> = (0..n).map(|x| x as f64 * 0.1).collect();
+        let e0: Vec<f64> = (0..n - 1).map(|x| 0.3 + x as f64 * 0.01).collect();
+        let t = std::time::Instant::now();
+        for _ in 0..1000 {
+            let mut dd = d.clone();
+            let mut e = e0.clone();
+            super::tridiagonal_eigenvalues(&mut dd, &mut e);
+            std::hint::black_box(&dd);
+        }
+        eprintln!("tri {:?}", t.elapsed() / 1000);
+        d[0] = 0.0;
     }
 }

@@ -13,6 +13,7 @@ pub mod gldm;
 pub mod glrlm;
 pub mod glszm;
 pub mod ngtdm;
+pub mod params;
 pub mod roi;
 pub mod shape;
 

@@ -86,7 +86,8 @@ impl Roi {
         if m.iter().filter(|&&b| b).count() < 2 {
             return Err(RadiomicsError::TooSmall { detail: "a single voxel".into() });
         }
-        let mut roi = Roi { size, spacing: g.spacing, mask: m, image: values, levels: vec![0; n], n_levels: 0, bin_edges: Vec::new(), offset: lo };
+        let mut roi =
+            Roi { size, spacing: g.spacing, mask: m, image: values, levels: vec![0; n], n_levels: 0, bin_edges: Vec::new(), offset: lo };
         roi.discretize(discretization)?;
         Ok(roi)
     }

@@ -58,7 +58,10 @@ const EDGES: [(usize, usize); 12] = [(0, 1), (1, 2), (2, 3), (0, 3), (4, 5), (5,
 /// (as pyradiomics reads the table).
 fn triangles(config: usize) -> (impl Iterator<Item = [(usize, usize); 3]>, bool) {
     let (row, reversed) = if config > 127 { (255 - config, true) } else { (config, false) };
-    let tris = marching_cubes::tables::TRI_TABLE[row].chunks(3).take_while(|t| t[0] >= 0).map(|t| [EDGES[t[0] as usize], EDGES[t[1] as usize], EDGES[t[2] as usize]]);
+    let tris = marching_cubes::tables::TRI_TABLE[row]
+        .chunks(3)
+        .take_while(|t| t[0] >= 0)
+        .map(|t| [EDGES[t[0] as usize], EDGES[t[1] as usize], EDGES[t[2] as usize]]);
     (tris, reversed)
 }
 
@@ -107,7 +110,9 @@ fn mesh(roi: &Roi) -> (f64, f64, Vec<[f64; 3]>) {
                     let v = [r[0] - p[0], r[1] - p[1], r[2] - p[2]];
                     let n = [u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0]];
                     area += 0.5 * (n[0] * n[0] + n[1] * n[1] + n[2] * n[2]).sqrt();
-                    volume += sign * (p[0] * (q[1] * r[2] - q[2] * r[1]) - p[1] * (q[0] * r[2] - q[2] * r[0]) + p[2] * (q[0] * r[1] - q[1] * r[0])) / 6.0;
+                    volume += sign
+                        * (p[0] * (q[1] * r[2] - q[2] * r[1]) - p[1] * (q[0] * r[2] - q[2] * r[0]) + p[2] * (q[0] * r[1] - q[1] * r[0]))
+                        / 6.0;
                 }
             }
         }

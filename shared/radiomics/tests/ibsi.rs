@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use tacefusion_imaging::read_nifti;
-use tacefusion_radiomics::{Discretization, Roi};
+use tacefusion_radiomics::Discretization;
 
 fn dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/radiomics/ibsi1_digital_phantom")
@@ -28,7 +28,11 @@ fn reference() -> BTreeMap<String, (f64, f64)> {
             None => 0.5,
         };
         // significant digits: 0.503 printed with three decimals, 1200 with a unit of 10 where trailing zeros
-        let half_unit = if printed.contains('.') || !printed.ends_with('0') { half_unit } else { 0.5 * 10f64.powi(printed.len() as i32 - printed.trim_end_matches('0').len() as i32) };
+        let half_unit = if printed.contains('.') || !printed.ends_with('0') {
+            half_unit
+        } else {
+            0.5 * 10f64.powi(printed.len() as i32 - printed.trim_end_matches('0').len() as i32)
+        };
         out.insert(tag.trim().to_string(), (v, t.max(half_unit)));
     }
     out

@@ -24,10 +24,13 @@ fn roi(case: &str) -> Roi {
 
 fn reference(case: &str) -> BTreeMap<String, f64> {
     let text = std::fs::read_to_string(data(&format!("{case}_default_features.csv"))).unwrap();
-    text.lines().skip(1).map(|l| {
-        let (k, v) = l.split_once(',').unwrap();
-        (k.to_string(), v.parse().unwrap())
-    }).collect()
+    text.lines()
+        .skip(1)
+        .map(|l| {
+            let (k, v) = l.split_once(',').unwrap();
+            (k.to_string(), v.parse().unwrap())
+        })
+        .collect()
 }
 
 /// Compares one family; every reference feature of the family must be computed.

@@ -1,0 +1,240 @@
+//! pyradiomics parameter files (YAML): `setting`, `imageType` and `featureClass`, read so that a user
+//! switches from pyradiomics without rewriting their settings. Unknown keys are errors that name the
+//! key and line; settings this extractor does not implement yet are errors too, never ignored.
+//!
+//! The YAML read here is the subset parameter files use: nested block mappings by indentation,
+//! `- item` block lists, flow lists `[a, b]`, `{}` and empty values, numbers, booleans, quoted and
+//! bare strings, `#` comments.
+
+use crate::error::RadiomicsError;
+use crate::extract::{FeatureClass, Settings};
+use crate::roi::Discretization;
+
+/// A parsed YAML value of the supported subset.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Yaml {
+    /// empty value, `~`, `null` or `{}`
+    Null,
+    /// a number
+    Number(f64),
+    /// `true` / `false`
+    Bool(bool),
+    /// a string
+    Text(String),
+    /// a list
+    List(Vec<Yaml>),
+    /// a mapping, in file order, each key with its line
+    Map(Vec<(String, usize, Yaml)>),
+}
+
+fn err(line: usize, detail: String) -> RadiomicsError {
+    RadiomicsError::Setting { name: "parameter file", detail: format!("line {line}: {detail}") }
+}
+
+fn scalar(text: &str, line: usize) -> Result<Yaml, RadiomicsError> {
+    let t = text.trim();
+    Ok(match t {
+        "" | "~" | "null" | "{}" => Yaml::Null,
+        "true" | "True" => Yaml::Bool(true),
+        "false" | "False" => Yaml::Bool(false),
+        _ if t.starts_with('[') => {
+            let inner = t.strip_prefix('[').and_then(|s| s.strip_suffix(']')).ok_or_else(|| err(line, format!("unclosed list {t:?}")))?;
+            if inner.trim().is_empty() {
+                Yaml::List(Vec::new())
+            } else {
+                Yaml::List(inner.split(',').map(|v| scalar(v, line)).collect::<Result<_, _>>()?)
+            }
+        }
+        _ if (t.starts_with('\'') && t.ends_with('\'') || t.starts_with('"') && t.ends_with('"')) && t.len() >= 2 => {
+            Yaml::Text(t[1..t.len() - 1].to_string())
+        }
+        _ => t.parse::<f64>().map(Yaml::Number).unwrap_or_else(|_| Yaml::Text(t.to_string())),
+    })
+}
+
+struct Line {
+    number: usize,
+    indent: usize,
+    text: String,
+}
+
+/// Parses the YAML subset.
+pub fn parse_yaml(text: &str) -> Result<Yaml, RadiomicsError> {
+    let lines: Vec<Line> = text
+        .lines()
+        .enumerate()
+        .filter_map(|(i, l)| {
+            let content = match l.find(" #") {
+                Some(p) => &l[..p],
+                None if l.trim_start().starts_with('#') => "",
+                None => l,
+            };
+            (!content.trim().is_empty()).then(|| Line {
+                number: i + 1,
+                indent: content.len() - content.trim_start().len(),
+                text: content.trim().to_string(),
+            })
+        })
+        .collect();
+    let mut pos = 0;
+    let value = block(&lines, &mut pos, 0)?;
+    if pos < lines.len() {
+        return Err(err(lines[pos].number, format!("unexpected indentation at {:?}", lines[pos].text)));
+    }
+    Ok(value)
+}
+
+fn block(lines: &[Line], pos: &mut usize, indent: usize) -> Result<Yaml, RadiomicsError> {
+    if *pos >= lines.len() || lines[*pos].indent < indent {
+        return Ok(Yaml::Null);
+    }
+    let indent = lines[*pos].indent;
+    if lines[*pos].text.starts_with("- ") || lines[*pos].text == "-" {
+        let mut items = Vec::new();
+        while *pos < lines.len() && lines[*pos].indent == indent && lines[*pos].text.starts_with('-') {
+            items.push(scalar(lines[*pos].text[1..].trim(), lines[*pos].number)?);
+            *pos += 1;
+        }
+        return Ok(Yaml::List(items));
+    }
+    let mut map = Vec::new();
+    while *pos < lines.len() && lines[*pos].indent == indent {
+        let line = &lines[*pos];
+        let (key, rest) =
+            line.text.split_once(':').ok_or_else(|| err(line.number, format!("expected `key: value`, got {:?}", line.text)))?;
+        let key = key.trim().trim_matches(|c| c == '\'' || c == '"').to_string();
+        *pos += 1;
+        let value = if rest.trim().is_empty() {
+            if *pos < lines.len() && lines[*pos].indent > indent { block(lines, pos, indent + 1)? } else { Yaml::Null }
+        } else {
+            scalar(rest, line.number)?
+        };
+        map.push((key, line.number, value));
+    }
+    Ok(Yaml::Map(map))
+}
+
+fn number(v: &Yaml, key: &str, line: usize) -> Result<f64, RadiomicsError> {
+    match v {
+        Yaml::Number(n) => Ok(*n),
+        other => Err(err(line, format!("{key} must be a number, got {other:?}"))),
+    }
+}
+
+/// Reads a pyradiomics parameter file into extraction settings.
+pub fn settings_from_yaml(text: &str) -> Result<Settings, RadiomicsError> {
+    let Yaml::Map(top) = parse_yaml(text)? else { return Err(err(1, "a parameter file is a mapping".into())) };
+    let mut s = Settings::default();
+    for (key, line, value) in &top {
+        match (key.as_str(), value) {
+            ("setting", Yaml::Map(entries)) => {
+                for (k, l, v) in entries {
+                    match k.as_str() {
+                        "binWidth" => s.discretization = Discretization::BinWidth(number(v, k, *l)?),
+                        "binCount" => s.discretization = Discretization::BinCount(number(v, k, *l)? as u32),
+                        "label" => s.label = number(v, k, *l)?,
+                        "voxelArrayShift" => s.voxel_array_shift = number(v, k, *l)?,
+                        // accepted with the value this extractor implements
+                        "force2D" | "correctMask" | "normalize" if *v == Yaml::Bool(false) => {}
+                        "minimumROIDimensions"
+                        | "padDistance"
+                        | "geometryTolerance"
+                        | "additionalInfo"
+                        | "distances"
+                        | "symmetricalGLCM"
+                        | "gldm_a"
+                        | "weightingNorm" => {
+                            let default_ok = matches!((k.as_str(), v), ("distances", Yaml::List(d)) if d == &vec![Yaml::Number(1.0)])
+                                || matches!(
+                                    (k.as_str(), v),
+                                    ("symmetricalGLCM", Yaml::Bool(true)) | ("gldm_a", Yaml::Number(0.0)) | ("weightingNorm", Yaml::Null)
+                                )
+                                || matches!(k.as_str(), "minimumROIDimensions" | "padDistance" | "geometryTolerance" | "additionalInfo");
+                            if !default_ok {
+                                return Err(err(*l, format!("setting {k} = {v:?} is not supported yet (only pyradiomics' default)")));
+                            }
+                        }
+                        "resampledPixelSpacing"
+                        | "interpolator"
+                        | "resegmentRange"
+                        | "resegmentMode"
+                        | "preCrop"
+                        | "normalizeScale"
+                        | "removeOutliers" => {
+                            if *v != Yaml::Null {
+                                return Err(err(
+                                    *l,
+                                    format!(
+                                        "setting {k} is not implemented yet: resampling and re-segmentation arrive with the imaging preprocessing"
+                                    ),
+                                ));
+                            }
+                        }
+                        other => return Err(err(*l, format!("unknown setting {other:?}"))),
+                    }
+                }
+            }
+            ("setting", Yaml::Null) => {}
+            ("imageType", Yaml::Map(types)) => {
+                for (t, l, _) in types {
+                    if t != "Original" {
+                        return Err(err(*l, format!("imageType {t} is not implemented yet (only Original)")));
+                    }
+                }
+            }
+            ("featureClass", Yaml::Map(classes)) => {
+                let mut enabled = Vec::new();
+                for (c, l, v) in classes {
+                    let class = FeatureClass::from_name(c).ok_or_else(|| err(*l, format!("unknown feature class {c:?}")))?;
+                    if !matches!(v, Yaml::Null) && *v != Yaml::List(Vec::new()) {
+                        return Err(err(
+                            *l,
+                            format!("featureClass {c}: choosing single features is not supported yet; list the class with no features"),
+                        ));
+                    }
+                    enabled.push(class);
+                }
+                s.classes = FeatureClass::ALL.into_iter().filter(|c| enabled.contains(c)).collect();
+            }
+            ("voxelSetting", _) => return Err(err(*line, "voxel-based extraction (voxelSetting) is not supported".into())),
+            (other, _) => return Err(err(*line, format!("unknown top-level key {other:?} (setting, imageType, featureClass)"))),
+        }
+    }
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_pyradiomics_parameter_file() {
+        let text = "# Params\nimageType:\n  Original: {}\n\nfeatureClass:\n  shape:\n  firstorder: []\n  glcm:\nsetting:\n  binWidth: 10 # narrower\n  label: 2\n  interpolator: 'sitkBSpline'\n";
+        // interpolator without resampling is inert in pyradiomics, but we refuse what we do not do
+        assert!(settings_from_yaml(text).is_err());
+        let text = text.replace("  interpolator: 'sitkBSpline'\n", "");
+        let s = settings_from_yaml(&text).unwrap();
+        assert_eq!(s.discretization, Discretization::BinWidth(10.0));
+        assert_eq!(s.label, 2.0);
+        assert_eq!(s.classes, vec![FeatureClass::Shape, FeatureClass::FirstOrder, FeatureClass::Glcm]);
+    }
+
+    #[test]
+    fn mistakes_name_their_line() {
+        let cases = [
+            ("setting:\n  binWidht: 25\n", "line 2", "binWidht"),
+            ("setings:\n  binWidth: 25\n", "line 1", "setings"),
+            ("featureClass:\n  glcmm:\n", "line 2", "glcmm"),
+            ("imageType:\n  LoG:\n    sigma: [1.0, 2.0]\n", "line 2", "LoG"),
+            ("setting:\n  binWidth: wide\n", "line 2", "binWidth"),
+        ];
+        for (text, line, key) in cases {
+            let e = settings_from_yaml(text).unwrap_err().to_string();
+            assert!(e.contains(line) && e.contains(key), "{text:?}: {e}");
+        }
+        assert_eq!(
+            parse_yaml("a: [1, 2.5, x]\n").unwrap(),
+            Yaml::Map(vec![("a".into(), 1, Yaml::List(vec![Yaml::Number(1.0), Yaml::Number(2.5), Yaml::Text("x".into())]))])
+        );
+    }
+}
