@@ -173,7 +173,7 @@ mod tests {
             assert_eq!(v.data.len(), size.iter().product::<usize>());
         }
         let label = read_nrrd(&data("breast1_label.nrrd")).unwrap();
-        assert!(label.data.iter().any(|&v| v == 1.0));
+        assert!(label.data.contains(&1.0));
     }
 
     #[test]
