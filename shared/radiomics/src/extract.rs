@@ -59,6 +59,37 @@ impl FeatureClass {
     }
 }
 
+/// How a re-segmentation range is read (pyradiomics `resegmentMode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResegmentMode {
+    /// thresholds in intensity units
+    Absolute,
+    /// thresholds as fractions of the ROI's maximum
+    Relative,
+    /// thresholds in standard deviations from the ROI's mean
+    Sigma,
+}
+
+/// Re-segmentation of the ROI by intensity (pyradiomics `resegmentRange`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resegment {
+    /// One value (lower bound only) or two.
+    pub range: Vec<f64>,
+    /// How the range is read.
+    pub mode: ResegmentMode,
+    /// Shape features on the re-segmented mask too (pyradiomics `resegmentShape`, default false).
+    pub shape: bool,
+}
+
+/// Whole-image intensity normalisation (pyradiomics `normalize`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Normalize {
+    /// Multiplies the z-scores (`normalizeScale`).
+    pub scale: f64,
+    /// Clips z-scores at +- this many standard deviations before scaling (`removeOutliers`).
+    pub outliers: Option<f64>,
+}
+
 /// Settings of an extraction (pyradiomics' defaults).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
@@ -70,11 +101,39 @@ pub struct Settings {
     pub voxel_array_shift: f64,
     /// Classes to compute.
     pub classes: Vec<FeatureClass>,
+    /// Whole-image normalisation before anything else.
+    pub normalize: Option<Normalize>,
+    /// Intensity re-segmentation of the ROI.
+    pub resegment: Option<Resegment>,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { label: 1.0, discretization: Discretization::BinWidth(25.0), voxel_array_shift: 0.0, classes: FeatureClass::ALL.to_vec() }
+        Self {
+            label: 1.0,
+            discretization: Discretization::BinWidth(25.0),
+            voxel_array_shift: 0.0,
+            classes: FeatureClass::ALL.to_vec(),
+            normalize: None,
+            resegment: None,
+        }
+    }
+}
+
+/// z-score transform of the whole image as SimpleITK's `Normalize` computes it (mean and the
+/// standard deviation with n - 1), then outlier clipping and scaling.
+fn normalization(image: &Volume<f32>, n: Normalize) -> impl Fn(f64) -> f64 {
+    let count = image.data.len() as f64;
+    let mean = image.data.iter().map(|&v| v as f64).sum::<f64>() / count;
+    let var = image.data.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / (count - 1.0);
+    let sd = var.sqrt();
+    move |v| {
+        let z = (v - mean) / sd;
+        let z = match n.outliers {
+            Some(o) => z.clamp(-o, o),
+            None => z,
+        };
+        z * n.scale
     }
 }
 
@@ -102,16 +161,53 @@ pub fn class_features(class: FeatureClass, roi: &Roi, settings: &Settings) -> Ve
     }
 }
 
-/// Extracts the enabled classes from the original image (image type `original`).
+/// Extracts the enabled classes from the original image (image type `original`): normalisation,
+/// ROI, re-segmentation (shape keeps the original mask unless asked), then every class.
 pub fn extract(image: &Volume<f32>, mask: &Volume<f32>, settings: &Settings) -> Result<Vec<Feature>, RadiomicsError> {
-    let roi = Roi::new(image, mask, settings.label, settings.discretization)?;
-    Ok(features_of(&roi, "original", settings))
+    let roi = match settings.normalize {
+        Some(n) => Roi::with_transform(image, mask, settings.label, settings.discretization, normalization(image, n))?,
+        None => Roi::new(image, mask, settings.label, settings.discretization)?,
+    };
+    let Some(r) = &settings.resegment else { return Ok(features_of(&roi, &roi, "original", settings)) };
+    let values: Vec<f64> = roi.values().collect();
+    let n = values.len() as f64;
+    let thresholds: Vec<f64> = {
+        let mut range = r.range.clone();
+        range.sort_by(f64::total_cmp);
+        match r.mode {
+            ResegmentMode::Absolute => range,
+            ResegmentMode::Relative => {
+                let max = values.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                range.iter().map(|t| t * max).collect()
+            }
+            ResegmentMode::Sigma => {
+                let mean = values.iter().sum::<f64>() / n;
+                let sd = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
+                range.iter().map(|t| mean + t * sd).collect()
+            }
+        }
+    };
+    let (low, high) = match thresholds.as_slice() {
+        [low] => (*low, f64::INFINITY),
+        [low, high] => (*low, *high),
+        other => {
+            return Err(RadiomicsError::Setting { name: "resegmentRange", detail: format!("{} values; one or two expected", other.len()) });
+        }
+    };
+    let mut resegmented = roi.clone();
+    resegmented.resegment(low, high, settings.discretization)?;
+    let shape_roi = if r.shape { &resegmented } else { &roi };
+    Ok(features_of(shape_roi, &resegmented, "original", settings))
 }
 
-/// Every enabled class of a prepared ROI, named with the image type prefix.
-pub fn features_of(roi: &Roi, image_type: &str, settings: &Settings) -> Vec<Feature> {
-    let per_class: Vec<(FeatureClass, Vec<(&'static str, f64)>)> =
-        settings.classes.par_iter().map(|&c| (c, class_features(c, roi, settings))).collect();
+/// Every enabled class, named with the image type prefix: shape from `shape_roi`, the others from
+/// `roi` (they differ after re-segmentation).
+pub fn features_of(shape_roi: &Roi, roi: &Roi, image_type: &str, settings: &Settings) -> Vec<Feature> {
+    let per_class: Vec<(FeatureClass, Vec<(&'static str, f64)>)> = settings
+        .classes
+        .par_iter()
+        .map(|&c| (c, class_features(c, if c == FeatureClass::Shape { shape_roi } else { roi }, settings)))
+        .collect();
     let mut out = Vec::new();
     for class in FeatureClass::ALL {
         for (c, values) in &per_class {

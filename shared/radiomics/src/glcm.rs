@@ -84,8 +84,10 @@ fn matrices(roi: &Roi, index: &[usize], n: usize) -> Vec<Vec<f64>> {
                 }
                 let row = index[level as usize] * n;
                 let reach = reach(roi.size, [i, j, k]);
+                // away from the box's faces every neighbour exists
+                let interior = reach.iter().all(|r| r[0] > 0 && r[2] > 0);
                 for ((count, &d), &off) in counts.iter_mut().zip(&DIRECTIONS).zip(&offsets) {
-                    if room(&reach, d) > 0 {
+                    if interior || room(&reach, d) > 0 {
                         let other = roi.levels[idx.wrapping_add_signed(off)];
                         if other != 0 {
                             count[row + index[other as usize]] += 1;
@@ -198,7 +200,9 @@ fn tridiagonal_eigenvalues(d: &mut [f64], e: &mut [f64]) {
 /// Maximal correlation coefficient of a normalised symmetrical matrix: the square root of the second
 /// largest eigenvalue of `Q = Dx^-1 P Dy^-1 P^T`. `Q` is similar to `B B^T` with
 /// `B = Dx^-1/2 P Dy^-1/2`, and `B` is symmetric with `P`, so `Q`'s eigenvalues are the squares of
-/// `B`'s; levels with an empty row only add zero eigenvalues.
+/// `B`'s; levels with an empty row only add zero eigenvalues. pyradiomics adds `eps` to
+/// `px(i) py(k)` and solves the non-symmetric `Q`; leaving `eps` out moves MCC by about 1e-11 relative
+/// on the reference cases.
 fn mcc(p: &[f64], px: &[f64]) -> f64 {
     let n = px.len();
     if n < 2 {
@@ -420,34 +424,5 @@ mod tests {
         for (name, want) in [("Contrast", 9.0), ("DifferenceAverage", 3.0), ("Idn", 1.0 / (1.0 + 3.0 / 4.0)), ("SumAverage", 5.0)] {
             assert!((gap[name] - want).abs() < 1e-12, "{name}: {}", gap[name]);
         }
-    }
-}
-#[cfg(test)]
-mod tmpbench {
-    #[test]
-    fn bench() {
-        let n = 33;
-        let a: Vec<f64> = (0..n * n)
-            .map(|x| {
-                let (r, c) = (x / n, x % n);
-                1.0 / (1.0 + (r as f64 - c as f64).abs()) + ((r * c) % 7) as f64 * 0.01 + (((r + c) % 5) as f64) * 0.01
-            })
-            .collect();
-        let t = std::time::Instant::now();
-        for _ in 0..1000 {
-            std::hint::black_box(super::symmetric_eigenvalues(a.clone(), n));
-        }
-        eprintln!("full {:?}", t.elapsed() / 1000);
-        let mut d: Vec<f64> = (0..n).map(|x| x as f64 * 0.1).collect();
-        let e0: Vec<f64> = (0..n - 1).map(|x| 0.3 + x as f64 * 0.01).collect();
-        let t = std::time::Instant::now();
-        for _ in 0..1000 {
-            let mut dd = d.clone();
-            let mut e = e0.clone();
-            super::tridiagonal_eigenvalues(&mut dd, &mut e);
-            std::hint::black_box(&dd);
-        }
-        eprintln!("tri {:?}", t.elapsed() / 1000);
-        d[0] = 0.0;
     }
 }

@@ -7,7 +7,7 @@
 //! bare strings, `#` comments.
 
 use crate::error::RadiomicsError;
-use crate::extract::{FeatureClass, Settings};
+use crate::extract::{FeatureClass, Normalize, Resegment, ResegmentMode, Settings};
 use crate::roi::Discretization;
 
 /// A parsed YAML value of the supported subset.
@@ -125,6 +125,7 @@ fn number(v: &Yaml, key: &str, line: usize) -> Result<f64, RadiomicsError> {
 pub fn settings_from_yaml(text: &str) -> Result<Settings, RadiomicsError> {
     let Yaml::Map(top) = parse_yaml(text)? else { return Err(err(1, "a parameter file is a mapping".into())) };
     let mut s = Settings::default();
+    let (mut pending_scale, mut pending_outliers) = (None, None);
     for (key, line, value) in &top {
         match (key.as_str(), value) {
             ("setting", Yaml::Map(entries)) => {
@@ -135,7 +136,7 @@ pub fn settings_from_yaml(text: &str) -> Result<Settings, RadiomicsError> {
                         "label" => s.label = number(v, k, *l)?,
                         "voxelArrayShift" => s.voxel_array_shift = number(v, k, *l)?,
                         // accepted with the value this extractor implements
-                        "force2D" | "correctMask" | "normalize" if *v == Yaml::Bool(false) => {}
+                        "force2D" | "correctMask" if *v == Yaml::Bool(false) => {}
                         "minimumROIDimensions"
                         | "padDistance"
                         | "geometryTolerance"
@@ -154,19 +155,52 @@ pub fn settings_from_yaml(text: &str) -> Result<Settings, RadiomicsError> {
                                 return Err(err(*l, format!("setting {k} = {v:?} is not supported yet (only pyradiomics' default)")));
                             }
                         }
-                        "resampledPixelSpacing"
-                        | "interpolator"
-                        | "resegmentRange"
-                        | "resegmentMode"
-                        | "preCrop"
-                        | "normalizeScale"
-                        | "removeOutliers" => {
+                        "normalize" => {
+                            if *v == Yaml::Bool(true) {
+                                s.normalize.get_or_insert(Normalize { scale: 1.0, outliers: None });
+                            }
+                        }
+                        "normalizeScale" => {
+                            let scale = number(v, k, *l)?;
+                            if let Some(n) = &mut s.normalize {
+                                n.scale = scale;
+                            } else {
+                                pending_scale = Some(scale);
+                            }
+                        }
+                        "removeOutliers" if *v != Yaml::Null => pending_outliers = Some(number(v, k, *l)?),
+                        "removeOutliers" => {}
+                        "resegmentRange" => match v {
+                            Yaml::List(items) if (1..=2).contains(&items.len()) => {
+                                let range = items.iter().map(|x| number(x, k, *l)).collect::<Result<Vec<_>, _>>()?;
+                                s.resegment
+                                    .get_or_insert(Resegment { range: Vec::new(), mode: ResegmentMode::Absolute, shape: false })
+                                    .range = range;
+                            }
+                            Yaml::Null => {}
+                            other => return Err(err(*l, format!("resegmentRange must be a list of one or two numbers, got {other:?}"))),
+                        },
+                        "resegmentMode" => {
+                            let mode = match v {
+                                Yaml::Text(t) if t == "absolute" => ResegmentMode::Absolute,
+                                Yaml::Text(t) if t == "relative" => ResegmentMode::Relative,
+                                Yaml::Text(t) if t == "sigma" => ResegmentMode::Sigma,
+                                other => return Err(err(*l, format!("resegmentMode must be absolute, relative or sigma, got {other:?}"))),
+                            };
+                            s.resegment.get_or_insert(Resegment { range: Vec::new(), mode, shape: false }).mode = mode;
+                        }
+                        "resegmentShape" => {
+                            if let Yaml::Bool(b) = v {
+                                s.resegment
+                                    .get_or_insert(Resegment { range: Vec::new(), mode: ResegmentMode::Absolute, shape: *b })
+                                    .shape = *b;
+                            }
+                        }
+                        "resampledPixelSpacing" | "interpolator" | "preCrop" => {
                             if *v != Yaml::Null {
                                 return Err(err(
                                     *l,
-                                    format!(
-                                        "setting {k} is not implemented yet: resampling and re-segmentation arrive with the imaging preprocessing"
-                                    ),
+                                    format!("setting {k} is not implemented yet: resampling arrives with the imaging preprocessing"),
                                 ));
                             }
                         }
@@ -200,6 +234,17 @@ pub fn settings_from_yaml(text: &str) -> Result<Settings, RadiomicsError> {
             (other, _) => return Err(err(*line, format!("unknown top-level key {other:?} (setting, imageType, featureClass)"))),
         }
     }
+    if let Some(n) = &mut s.normalize {
+        if let Some(scale) = pending_scale {
+            n.scale = scale;
+        }
+        n.outliers = pending_outliers;
+    }
+    if let Some(r) = &s.resegment
+        && r.range.is_empty()
+    {
+        return Err(err(1, "resegmentMode or resegmentShape given without resegmentRange".into()));
+    }
     Ok(s)
 }
 
@@ -210,6 +255,7 @@ mod tests {
     #[test]
     fn reads_a_pyradiomics_parameter_file() {
         let text = "# Params\nimageType:\n  Original: {}\n\nfeatureClass:\n  shape:\n  firstorder: []\n  glcm:\nsetting:\n  binWidth: 10 # narrower\n  label: 2\n  interpolator: 'sitkBSpline'\n";
+        // (interpolator matters only with resampling)
         // interpolator without resampling is inert in pyradiomics, but we refuse what we do not do
         assert!(settings_from_yaml(text).is_err());
         let text = text.replace("  interpolator: 'sitkBSpline'\n", "");

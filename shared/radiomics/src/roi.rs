@@ -44,6 +44,18 @@ pub struct Roi {
 impl Roi {
     /// Cuts the ROI of `label` out of `image` and discretises it.
     pub fn new(image: &Volume<f32>, mask: &Volume<f32>, label: f64, discretization: Discretization) -> Result<Self, RadiomicsError> {
+        Self::with_transform(image, mask, label, discretization, |v| v)
+    }
+
+    /// As [`Roi::new`], with every intensity passed through `transform` (in f64) first, as
+    /// normalisation does.
+    pub fn with_transform(
+        image: &Volume<f32>,
+        mask: &Volume<f32>,
+        label: f64,
+        discretization: Discretization,
+        transform: impl Fn(f64) -> f64,
+    ) -> Result<Self, RadiomicsError> {
         if !image.geometry.same_grid(&mask.geometry, 1e-3) {
             return Err(RadiomicsError::GridMismatch { image: format!("{:?}", image.geometry), mask: format!("{:?}", mask.geometry) });
         }
@@ -74,7 +86,7 @@ impl Roi {
                 for i in lo[0]..=hi[0] {
                     let idx = g.index(i, j, k);
                     let inside = mask.data[idx] as f64 == label;
-                    let v = image.data[idx] as f64;
+                    let v = transform(image.data[idx] as f64);
                     if inside && !v.is_finite() {
                         return Err(RadiomicsError::NonFiniteVoxel { i, j, k });
                     }
@@ -102,6 +114,22 @@ impl Roi {
         self.n_levels = self.levels.iter().copied().max().unwrap_or(0);
         self.bin_edges = edges;
         Ok(())
+    }
+
+    /// Keeps only the mask voxels whose intensity lies in [low, high] and discretises again
+    /// (pyradiomics' re-segmentation); an error if none or one is left.
+    pub fn resegment(&mut self, low: f64, high: f64, discretization: Discretization) -> Result<(), RadiomicsError> {
+        for (m, &v) in self.mask.iter_mut().zip(&self.image) {
+            if *m && !(v >= low && v <= high) {
+                *m = false;
+            }
+        }
+        if self.n_voxels() < 2 {
+            return Err(RadiomicsError::TooSmall {
+                detail: format!("{} voxels left after re-segmentation to [{low}, {high}]", self.n_voxels()),
+            });
+        }
+        self.discretize(discretization)
     }
 
     /// Linear index of bounding-box voxel (i, j, k).
