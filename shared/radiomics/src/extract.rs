@@ -105,6 +105,9 @@ pub struct Settings {
     pub normalize: Option<Normalize>,
     /// Intensity re-segmentation of the ROI.
     pub resegment: Option<Resegment>,
+    /// GLCM and GLRLM of the 13 directions summed into one matrix before the features
+    /// (pyradiomics `weightingNorm: no_weighting`); false: features averaged over directions.
+    pub merge_directions: bool,
 }
 
 impl Default for Settings {
@@ -116,6 +119,7 @@ impl Default for Settings {
             classes: FeatureClass::ALL.to_vec(),
             normalize: None,
             resegment: None,
+            merge_directions: false,
         }
     }
 }
@@ -153,7 +157,9 @@ pub fn class_features(class: FeatureClass, roi: &Roi, settings: &Settings) -> Ve
     match class {
         FeatureClass::Shape => crate::shape::features(roi),
         FeatureClass::FirstOrder => crate::firstorder::features(roi, settings.voxel_array_shift),
+        FeatureClass::Glcm if settings.merge_directions => crate::glcm::features_merged(roi),
         FeatureClass::Glcm => crate::glcm::features(roi),
+        FeatureClass::Glrlm if settings.merge_directions => crate::glrlm::features_merged(roi),
         FeatureClass::Gldm => crate::gldm::features(roi),
         FeatureClass::Glrlm => crate::glrlm::features(roi),
         FeatureClass::Glszm => crate::glszm::features(roi),

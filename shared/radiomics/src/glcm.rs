@@ -355,6 +355,26 @@ pub fn features(roi: &Roi) -> Vec<(&'static str, f64)> {
     NAMES.iter().enumerate().map(|(f, &name)| (name, nanmean(per_direction.iter().map(|d| d[f])))).collect()
 }
 
+/// The GLCM features of the 13 direction matrices summed into one (pyradiomics' `weightingNorm:
+/// no_weighting`): features computed once on the merged matrix.
+pub fn features_merged(roi: &Roi) -> Vec<(&'static str, f64)> {
+    let (present, index) = present_levels(roi);
+    let n = present.len();
+    let levels: Vec<f64> = present.iter().map(|&g| g as f64).collect();
+    let mut merged = vec![0.0; n * n];
+    for p in matrices(roi, &index, n) {
+        merged.iter_mut().zip(&p).for_each(|(m, v)| *m += v);
+    }
+    let total: f64 = merged.iter().sum();
+    let values = if total == 0.0 {
+        [f64::NAN; 24]
+    } else {
+        merged.iter_mut().for_each(|v| *v /= total);
+        direction_features(&merged, &levels, roi.n_levels as usize)
+    };
+    NAMES.iter().zip(values).map(|(&name, v)| (name, v)).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

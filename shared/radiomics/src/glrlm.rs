@@ -147,6 +147,22 @@ pub fn features(roi: &Roi) -> Vec<(&'static str, f64)> {
     NAMES.iter().enumerate().map(|(f, &name)| (name, nanmean(per_direction.iter().map(|d| d[f])))).collect()
 }
 
+/// The GLRLM features of the 13 direction matrices summed into one (pyradiomics' `weightingNorm:
+/// no_weighting`; the voxel count of the run percentage then counts every voxel 13 times, as
+/// pyradiomics' does).
+pub fn features_merged(roi: &Roi) -> Vec<(&'static str, f64)> {
+    let (present, index) = present_levels(roi);
+    let levels: Vec<f64> = present.iter().map(|&g| g as f64).collect();
+    let max_len = roi.size.iter().copied().max().unwrap_or(1);
+    let all = matrices(roi, &index, present.len(), max_len);
+    let mut merged = vec![0u64; present.len() * max_len];
+    for c in &all {
+        merged.iter_mut().zip(c).for_each(|(m, v)| *m += v);
+    }
+    let values = direction_features(&merged, &levels, max_len).unwrap_or([f64::NAN; 16]);
+    NAMES.iter().zip(values).map(|(&name, v)| (name, v)).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -137,6 +137,7 @@ pub fn settings_from_yaml(text: &str) -> Result<Settings, RadiomicsError> {
                         "voxelArrayShift" => s.voxel_array_shift = number(v, k, *l)?,
                         // accepted with the value this extractor implements
                         "force2D" | "correctMask" if *v == Yaml::Bool(false) => {}
+                        "weightingNorm" if *v == Yaml::Text("no_weighting".into()) => s.merge_directions = true,
                         "minimumROIDimensions"
                         | "padDistance"
                         | "geometryTolerance"
@@ -263,6 +264,17 @@ mod tests {
         assert_eq!(s.discretization, Discretization::BinWidth(10.0));
         assert_eq!(s.label, 2.0);
         assert_eq!(s.classes, vec![FeatureClass::Shape, FeatureClass::FirstOrder, FeatureClass::Glcm]);
+    }
+
+    #[test]
+    fn normalisation_resegmentation_and_merged_directions() {
+        let text = "setting:\n  normalize: true\n  normalizeScale: 100\n  resegmentRange: [-3, 3]\n  resegmentMode: sigma\n  weightingNorm: no_weighting\n  binCount: 64\n";
+        let s = settings_from_yaml(text).unwrap();
+        assert_eq!(s.normalize, Some(Normalize { scale: 100.0, outliers: None }));
+        assert_eq!(s.resegment, Some(Resegment { range: vec![-3.0, 3.0], mode: ResegmentMode::Sigma, shape: false }));
+        assert!(s.merge_directions);
+        assert_eq!(s.discretization, Discretization::BinCount(64));
+        assert!(settings_from_yaml("setting:\n  weightingNorm: manhattan\n").is_err());
     }
 
     #[test]
