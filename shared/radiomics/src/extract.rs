@@ -7,6 +7,7 @@ use serde::Serialize;
 use tacefusion_imaging::Volume;
 
 use crate::error::RadiomicsError;
+use crate::filters::{ImageType, apply};
 use crate::roi::{Discretization, Roi};
 
 /// The feature classes, in pyradiomics' output order.
@@ -108,6 +109,8 @@ pub struct Settings {
     /// GLCM and GLRLM of the 13 directions summed into one matrix before the features
     /// (pyradiomics `weightingNorm: no_weighting`); false: features averaged over directions.
     pub merge_directions: bool,
+    /// Image types to extract from (pyradiomics `imageType`): `Original` by default.
+    pub image_types: Vec<ImageType>,
 }
 
 impl Default for Settings {
@@ -120,6 +123,7 @@ impl Default for Settings {
             normalize: None,
             resegment: None,
             merge_directions: false,
+            image_types: vec![ImageType::Original],
         }
     }
 }
@@ -167,43 +171,78 @@ pub fn class_features(class: FeatureClass, roi: &Roi, settings: &Settings) -> Ve
     }
 }
 
-/// Extracts the enabled classes from the original image (image type `original`): normalisation,
-/// ROI, re-segmentation (shape keeps the original mask unless asked), then every class.
+/// Extracts the enabled classes from every image type: normalisation, ROI, re-segmentation (shape
+/// keeps the original mask unless asked, and is computed on the original image only), then each
+/// filter response over the same region.
 pub fn extract(image: &Volume<f32>, mask: &Volume<f32>, settings: &Settings) -> Result<Vec<Feature>, RadiomicsError> {
-    let roi = match settings.normalize {
-        Some(n) => Roi::with_transform(image, mask, settings.label, settings.discretization, normalization(image, n))?,
+    let transform = settings.normalize.map(|n| normalization(image, n));
+    let roi = match &transform {
+        Some(t) => Roi::with_transform(image, mask, settings.label, settings.discretization, t)?,
         None => Roi::new(image, mask, settings.label, settings.discretization)?,
     };
-    let Some(r) = &settings.resegment else { return Ok(features_of(&roi, &roi, "original", settings)) };
+    let resegmented = match &settings.resegment {
+        Some(r) => {
+            let mut out = roi.clone();
+            let (low, high) = resegment_bounds(&roi, r)?;
+            out.resegment(low, high, settings.discretization)?;
+            Some(out)
+        }
+        None => None,
+    };
+    let texture_roi = resegmented.as_ref().unwrap_or(&roi);
+    let shape_roi = match (&settings.resegment, &resegmented) {
+        (Some(r), Some(res)) if r.shape => res,
+        _ => &roi,
+    };
+    let mut out = Vec::new();
+    let filtered_types: Vec<&ImageType> = settings.image_types.iter().filter(|t| **t != ImageType::Original).collect();
+    if settings.image_types.contains(&ImageType::Original) {
+        out.extend(features_of(shape_roi, texture_roi, "original", settings));
+    } else if settings.classes.contains(&FeatureClass::Shape) {
+        // as in pyradiomics, shape describes the mask and is computed whatever the image types
+        let shape_only = Settings { classes: vec![FeatureClass::Shape], ..settings.clone() };
+        out.extend(features_of(shape_roi, texture_roi, "original", &shape_only));
+    }
+    if !filtered_types.is_empty() {
+        let full = Volume {
+            geometry: image.geometry,
+            data: image.data.iter().map(|&v| transform.as_ref().map_or(v as f64, |t| t(v as f64))).collect(),
+        };
+        let texture_only =
+            Settings { classes: settings.classes.iter().copied().filter(|c| *c != FeatureClass::Shape).collect(), ..settings.clone() };
+        for kind in filtered_types {
+            for (name, response) in apply(&full, kind) {
+                let filtered = texture_roi.with_values(&response, settings.discretization)?;
+                out.extend(features_of(&filtered, &filtered, &name, &texture_only));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Intensity bounds of a re-segmentation, read in its mode from the ROI's intensities.
+fn resegment_bounds(roi: &Roi, r: &Resegment) -> Result<(f64, f64), RadiomicsError> {
     let values: Vec<f64> = roi.values().collect();
     let n = values.len() as f64;
-    let thresholds: Vec<f64> = {
-        let mut range = r.range.clone();
-        range.sort_by(f64::total_cmp);
-        match r.mode {
-            ResegmentMode::Absolute => range,
-            ResegmentMode::Relative => {
-                let max = values.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-                range.iter().map(|t| t * max).collect()
-            }
-            ResegmentMode::Sigma => {
-                let mean = values.iter().sum::<f64>() / n;
-                let sd = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
-                range.iter().map(|t| mean + t * sd).collect()
-            }
+    let mut range = r.range.clone();
+    range.sort_by(f64::total_cmp);
+    let thresholds: Vec<f64> = match r.mode {
+        ResegmentMode::Absolute => range,
+        ResegmentMode::Relative => {
+            let max = values.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+            range.iter().map(|t| t * max).collect()
+        }
+        ResegmentMode::Sigma => {
+            let mean = values.iter().sum::<f64>() / n;
+            let sd = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
+            range.iter().map(|t| mean + t * sd).collect()
         }
     };
-    let (low, high) = match thresholds.as_slice() {
-        [low] => (*low, f64::INFINITY),
-        [low, high] => (*low, *high),
-        other => {
-            return Err(RadiomicsError::Setting { name: "resegmentRange", detail: format!("{} values; one or two expected", other.len()) });
-        }
-    };
-    let mut resegmented = roi.clone();
-    resegmented.resegment(low, high, settings.discretization)?;
-    let shape_roi = if r.shape { &resegmented } else { &roi };
-    Ok(features_of(shape_roi, &resegmented, "original", settings))
+    match thresholds.as_slice() {
+        [low] => Ok((*low, f64::INFINITY)),
+        [low, high] => Ok((*low, *high)),
+        other => Err(RadiomicsError::Setting { name: "resegmentRange", detail: format!("{} values; one or two expected", other.len()) }),
+    }
 }
 
 /// Every enabled class, named with the image type prefix: shape from `shape_roi`, the others from

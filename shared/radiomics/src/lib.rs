@@ -7,15 +7,18 @@
 
 pub mod error;
 pub mod extract;
+pub mod filters;
 pub mod firstorder;
 pub mod glcm;
 pub mod gldm;
 pub mod glrlm;
 pub mod glszm;
+pub mod log_filter;
 pub mod ngtdm;
 pub mod params;
 pub mod roi;
 pub mod shape;
+pub mod wavelet;
 
 pub use error::RadiomicsError;
 pub use extract::{Feature, FeatureClass, Settings, extract, features_of};

@@ -8,6 +8,7 @@
 
 use crate::error::RadiomicsError;
 use crate::extract::{FeatureClass, Normalize, Resegment, ResegmentMode, Settings};
+use crate::filters::ImageType;
 use crate::roi::Discretization;
 
 /// A parsed YAML value of the supported subset.
@@ -210,12 +211,74 @@ pub fn settings_from_yaml(text: &str) -> Result<Settings, RadiomicsError> {
                 }
             }
             ("setting", Yaml::Null) => {}
+            ("imageType", Yaml::Null) => {}
             ("imageType", Yaml::Map(types)) => {
-                for (t, l, _) in types {
-                    if t != "Original" {
-                        return Err(err(*l, format!("imageType {t} is not implemented yet (only Original)")));
+                let mut kinds = Vec::new();
+                for (t, l, v) in types {
+                    let options = match v {
+                        Yaml::Map(m) => m.clone(),
+                        Yaml::Null => Vec::new(),
+                        other => return Err(err(*l, format!("imageType {t}: options must be a mapping, got {other:?}"))),
+                    };
+                    let unknown = |allowed: &[&str]| {
+                        options
+                            .iter()
+                            .find(|(k, _, _)| !allowed.contains(&k.as_str()))
+                            .map(|(k, kl, _)| err(*kl, format!("unknown option {k:?} of imageType {t}")))
+                    };
+                    match t.as_str() {
+                        "Original" | "Square" | "SquareRoot" | "Logarithm" | "Exponential" => {
+                            if let Some(e) = unknown(&[]) {
+                                return Err(e);
+                            }
+                            kinds.push(match t.as_str() {
+                                "Original" => ImageType::Original,
+                                "Square" => ImageType::Square,
+                                "SquareRoot" => ImageType::SquareRoot,
+                                "Logarithm" => ImageType::Logarithm,
+                                _ => ImageType::Exponential,
+                            });
+                        }
+                        "LoG" => {
+                            if let Some(e) = unknown(&["sigma"]) {
+                                return Err(e);
+                            }
+                            let Some((_, sl, Yaml::List(sigmas))) = options.iter().find(|(k, _, _)| k == "sigma") else {
+                                return Err(err(*l, "imageType LoG needs `sigma: [..]` (mm)".into()));
+                            };
+                            for sigma in sigmas {
+                                let s = number(sigma, "sigma", *sl)?;
+                                if s <= 0.0 {
+                                    return Err(err(*sl, format!("LoG sigma {s} must be positive")));
+                                }
+                                kinds.push(ImageType::LoG(s));
+                            }
+                        }
+                        "Wavelet" => {
+                            for (k, kl, v) in &options {
+                                let default = matches!((k.as_str(), v), ("wavelet", Yaml::Text(w)) if w == "coif1")
+                                    || matches!((k.as_str(), v), ("level", Yaml::Number(n)) if *n == 1.0)
+                                    || matches!((k.as_str(), v), ("start_level", Yaml::Number(n)) if *n == 0.0);
+                                if !default {
+                                    return Err(err(
+                                        *kl,
+                                        format!("Wavelet {k} = {v:?}: only coif1, level 1, start_level 0 are implemented"),
+                                    ));
+                                }
+                            }
+                            kinds.push(ImageType::Wavelet);
+                        }
+                        other => {
+                            return Err(err(
+                                *l,
+                                format!(
+                                    "imageType {other} is not implemented (Original, LoG, Wavelet, Square, SquareRoot, Logarithm, Exponential)"
+                                ),
+                            ));
+                        }
                     }
                 }
+                s.image_types = kinds;
             }
             ("featureClass", Yaml::Map(classes)) => {
                 let mut enabled = Vec::new();
@@ -275,6 +338,11 @@ mod tests {
         assert!(s.merge_directions);
         assert_eq!(s.discretization, Discretization::BinCount(64));
         assert!(settings_from_yaml("setting:\n  weightingNorm: manhattan\n").is_err());
+        let t = settings_from_yaml("imageType:\n  Original: {}\n  LoG:\n    sigma: [1.0, 3.0]\n  Wavelet: {}\n  Square:\n").unwrap();
+        assert_eq!(
+            t.image_types,
+            vec![ImageType::Original, ImageType::LoG(1.0), ImageType::LoG(3.0), ImageType::Wavelet, ImageType::Square]
+        );
     }
 
     #[test]
@@ -283,7 +351,8 @@ mod tests {
             ("setting:\n  binWidht: 25\n", "line 2", "binWidht"),
             ("setings:\n  binWidth: 25\n", "line 1", "setings"),
             ("featureClass:\n  glcmm:\n", "line 2", "glcmm"),
-            ("imageType:\n  LoG:\n    sigma: [1.0, 2.0]\n", "line 2", "LoG"),
+            ("imageType:\n  LoG:\n    sigmas: [1.0, 2.0]\n", "line 3", "sigmas"),
+            ("imageType:\n  Gabor: {}\n", "line 2", "Gabor"),
             ("setting:\n  binWidth: wide\n", "line 2", "binWidth"),
         ];
         for (text, line, key) in cases {

@@ -116,6 +116,28 @@ impl Roi {
         Ok(())
     }
 
+    /// The same region and mask over another image on the same grid (a filter response), discretised
+    /// anew.
+    pub fn with_values(&self, image: &Volume<f64>, discretization: Discretization) -> Result<Self, RadiomicsError> {
+        let g = &image.geometry;
+        let mut roi = self.clone();
+        for k in 0..self.size[2] {
+            for j in 0..self.size[1] {
+                for i in 0..self.size[0] {
+                    let (a, b, c) = (i + self.offset[0], j + self.offset[1], k + self.offset[2]);
+                    let v = image.data[g.index(a, b, c)];
+                    let idx = self.index(i, j, k);
+                    if self.mask[idx] && !v.is_finite() {
+                        return Err(RadiomicsError::NonFiniteVoxel { i: a, j: b, k: c });
+                    }
+                    roi.image[idx] = v;
+                }
+            }
+        }
+        roi.discretize(discretization)?;
+        Ok(roi)
+    }
+
     /// Keeps only the mask voxels whose intensity lies in [low, high] and discretises again
     /// (pyradiomics' re-segmentation); an error if none or one is left.
     pub fn resegment(&mut self, low: f64, high: f64, discretization: Discretization) -> Result<(), RadiomicsError> {

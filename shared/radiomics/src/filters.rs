@@ -1,0 +1,99 @@
+//! Image filters whose responses get their own features (pyradiomics image types): the simple
+//! point filters (square, square root, logarithm, exponential), the Laplacian of Gaussian
+//! (`log_filter.rs`) and the coif1 stationary wavelet (`wavelet.rs`). Each works on the whole image
+//! in f64, as pyradiomics does when it does not pre-crop.
+
+use tacefusion_imaging::Volume;
+
+/// An image type of pyradiomics.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ImageType {
+    /// the image itself (`original`)
+    Original,
+    /// Laplacian of Gaussian with sigma in mm (`log-sigma-<s>-mm-3D`)
+    LoG(f64),
+    /// the 8 level-1 coif1 stationary wavelet decompositions (`wavelet-LLH`, ...)
+    Wavelet,
+    /// (c x)², c = 1 / sqrt(max |x|) (`square`)
+    Square,
+    /// sign(x) sqrt(c |x|), c = max |x| (`squareroot`)
+    SquareRoot,
+    /// sign(x) log(|x| + 1), scaled to the original max |x| (`logarithm`)
+    Logarithm,
+    /// exp(c x), c = log(max |x|) / max |x| (`exponential`)
+    Exponential,
+}
+
+/// pyradiomics' name of a LoG image type: `str(sigma)` with the dot replaced, e.g. `log-sigma-1-0-mm-3D`.
+pub fn log_name(sigma: f64) -> String {
+    let text = if sigma.fract() == 0.0 { format!("{sigma:.1}") } else { format!("{sigma}") };
+    format!("log-sigma-{}-mm-3D", text.replace('.', "-"))
+}
+
+/// The filtered images of one image type, each with its name.
+pub fn apply(image: &Volume<f64>, kind: &ImageType) -> Vec<(String, Volume<f64>)> {
+    let max_abs = image.data.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let map = |f: &dyn Fn(f64) -> f64| Volume { geometry: image.geometry, data: image.data.iter().map(|&v| f(v)).collect() };
+    match kind {
+        ImageType::Original => vec![("original".into(), image.clone())],
+        ImageType::Square => {
+            let c = 1.0 / max_abs.sqrt();
+            vec![("square".into(), map(&|x| (c * x) * (c * x)))]
+        }
+        ImageType::SquareRoot => {
+            vec![(
+                "squareroot".into(),
+                map(&|x| {
+                    if x > 0.0 {
+                        (x * max_abs).sqrt()
+                    } else if x < 0.0 {
+                        -(-x * max_abs).sqrt()
+                    } else {
+                        x
+                    }
+                }),
+            )]
+        }
+        ImageType::Logarithm => {
+            let logged = map(&|x| {
+                if x > 0.0 {
+                    (x + 1.0).ln()
+                } else if x < 0.0 {
+                    -(-(x - 1.0)).ln()
+                } else {
+                    x
+                }
+            });
+            let new_max = logged.data.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            let scale = max_abs / new_max;
+            vec![("logarithm".into(), Volume { geometry: logged.geometry, data: logged.data.iter().map(|v| v * scale).collect() })]
+        }
+        ImageType::Exponential => {
+            let c = max_abs.ln() / max_abs;
+            vec![("exponential".into(), map(&|x| (c * x).exp()))]
+        }
+        ImageType::LoG(sigma) => vec![(log_name(*sigma), crate::log_filter::laplacian_of_gaussian(image, *sigma))],
+        ImageType::Wavelet => crate::wavelet::coif1_level1(image).into_iter().map(|(band, v)| (format!("wavelet-{band}"), v)).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tacefusion_imaging::Geometry;
+
+    #[test]
+    fn point_filters_follow_pyradiomics_formulas() {
+        let image = Volume { geometry: Geometry::axis_aligned([4, 1, 1], [1.0; 3], [0.0; 3]), data: vec![-4.0, 0.0, 1.0, 16.0] };
+        let out = |k| apply(&image, &k).remove(0).1.data;
+        // max |x| = 16
+        assert_eq!(out(ImageType::Square), vec![1.0, 0.0, 1.0 / 16.0, 16.0]);
+        assert_eq!(out(ImageType::SquareRoot), vec![-8.0, 0.0, 4.0, 16.0]);
+        let e = out(ImageType::Exponential);
+        assert!((e[3] - 16.0).abs() < 1e-12 && (e[1] - 1.0).abs() < 1e-12);
+        let l = out(ImageType::Logarithm);
+        assert!((l[3] - 16.0).abs() < 1e-12 && (l[0] + 5f64.ln() * 16.0 / 17f64.ln()).abs() < 1e-12);
+        assert_eq!(log_name(1.0), "log-sigma-1-0-mm-3D");
+        assert_eq!(log_name(2.5), "log-sigma-2-5-mm-3D");
+    }
+}

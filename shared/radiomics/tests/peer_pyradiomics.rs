@@ -1,0 +1,89 @@
+//! Filtered image types against pyradiomics itself, run in the peers' Python environment on the
+//! same parameter file (skipped with a message when the environment is absent): every feature of
+//! every image type within 1e-6 relative, on breast1 and lung1.
+
+#![allow(missing_docs)]
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Command;
+
+use tacefusion_imaging::read_nrrd;
+use tacefusion_radiomics::extract;
+use tacefusion_radiomics::params::settings_from_yaml;
+
+fn data(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/radiomics/pyradiomics").join(name)
+}
+
+fn peer_python() -> Option<PathBuf> {
+    let p = std::env::var("PEERS_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/tacefusion-peers/bin/python"));
+    p.exists().then_some(p)
+}
+
+/// pyradiomics' features for a parameter file, by name.
+fn pyradiomics(python: &PathBuf, params: &str, case: &str) -> BTreeMap<String, f64> {
+    let dir = std::env::temp_dir().join(format!("tacefusion-peer-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let yaml = dir.join(format!("params-{}.yaml", params.len()));
+    std::fs::write(&yaml, params).unwrap();
+    let script = r#"
+import sys, json, logging, warnings
+warnings.filterwarnings("ignore")
+import radiomics
+radiomics.setVerbosity(logging.ERROR)
+from radiomics.featureextractor import RadiomicsFeatureExtractor
+ex = RadiomicsFeatureExtractor(sys.argv[1])
+out = ex.execute(sys.argv[2], sys.argv[3])
+print(json.dumps({k: float(v) for k, v in out.items() if not k.startswith("diagnostics")}))
+"#;
+    let image = data(&format!("{case}_image.nrrd"));
+    let mask = data(&format!("{case}_label.nrrd"));
+    let out = Command::new(python)
+        .args(["-c", script, yaml.to_str().unwrap(), image.to_str().unwrap(), mask.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "pyradiomics failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Runs both on `params` and returns the disagreements (name, ours, theirs) beyond `tolerance`.
+fn compare(params: &str, cases: &[&str], tolerance: f64) -> Option<Vec<String>> {
+    let Some(python) = peer_python() else {
+        eprintln!("skipped: the peers' Python environment is absent (run ../shared/peers/install.sh or set PEERS_PYTHON)");
+        return None;
+    };
+    let settings = settings_from_yaml(params).unwrap();
+    let mut failures = Vec::new();
+    for case in cases {
+        let theirs = pyradiomics(&python, params, case);
+        let image = read_nrrd(&data(&format!("{case}_image.nrrd"))).unwrap();
+        let mask = read_nrrd(&data(&format!("{case}_label.nrrd"))).unwrap();
+        let ours: BTreeMap<String, f64> = extract(&image, &mask, &settings).unwrap().into_iter().map(|f| (f.name, f.value)).collect();
+        for (name, &want) in &theirs {
+            match ours.get(name) {
+                None => failures.push(format!("{case} {name}: not computed")),
+                Some(&got) => {
+                    let rel = (got - want).abs() / want.abs().max(1e-12);
+                    if rel > tolerance && (got - want).abs() > 1e-10 && !(got.is_nan() && want.is_nan()) {
+                        failures.push(format!("{case} {name}: {got} vs pyradiomics {want} (rel {rel:.1e})"));
+                    }
+                }
+            }
+        }
+        for name in ours.keys().filter(|k| !theirs.contains_key(*k)) {
+            failures.push(format!("{case} {name}: not computed by pyradiomics"));
+        }
+    }
+    Some(failures)
+}
+
+#[test]
+fn point_filters_match_pyradiomics() {
+    let params = "imageType:\n  Square: {}\n  SquareRoot: {}\n  Logarithm: {}\n  Exponential: {}\n";
+    if let Some(f) = compare(params, &["breast1", "lung1"], 1e-6) {
+        assert!(f.is_empty(), "{} disagreements:\n{}", f.len(), f.join("\n"));
+    }
+}
