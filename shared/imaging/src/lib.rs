@@ -1,13 +1,15 @@
 //! CT volumes and masks with their geometry (origin, spacing, direction, in LPS millimetres as ITK
 //! and pyradiomics use), and NIfTI-1 files (`.nii`, `.nii.gz`) read and written with that geometry.
 //!
-//! NRRD (raw and gzip) is read too. DICOM series, resampling and cropping join with the imaging issue.
+//! NRRD (raw and gzip) and DICOM CT series are read too. Resampling and cropping are still to come.
 
+pub mod dicom;
 pub mod geometry;
 pub mod nifti;
 pub mod nrrd;
 mod raw;
 
+pub use dicom::read_dicom_series;
 pub use geometry::{Geometry, Volume};
 pub use nifti::{ImageError, VoxelData, read_nifti, write_nifti};
 pub use nrrd::{read_nrrd, read_volume};

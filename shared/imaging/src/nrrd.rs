@@ -134,15 +134,19 @@ pub fn read_nrrd(path: &Path) -> Result<Volume<f32>, ReadError> {
     Ok(Volume { geometry, data })
 }
 
-/// Reads a volume by its extension: `.nii`, `.nii.gz` or `.nrrd`.
+/// Reads a volume: a folder is a DICOM series, a file is read by its extension (`.nii`, `.nii.gz`,
+/// `.nrrd`).
 pub fn read_volume(path: &Path) -> Result<Volume<f32>, ReadError> {
+    if path.is_dir() {
+        return crate::dicom::read_dicom_series(path);
+    }
     let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
     if name.ends_with(".nrrd") {
         read_nrrd(path)
     } else if name.ends_with(".nii") || name.ends_with(".nii.gz") {
         crate::nifti::read_nifti(path)
     } else {
-        Err(bad(path, "file name", "expected .nii, .nii.gz or .nrrd".into()))
+        Err(bad(path, "file name", "expected a DICOM folder, .nii, .nii.gz or .nrrd".into()))
     }
 }
 
