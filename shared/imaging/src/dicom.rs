@@ -3,9 +3,11 @@
 //! orientation from ImageOrientationPatient. A missing, duplicate or inconsistent slice is an error
 //! naming the file.
 //!
-//! Privacy: only the geometry and pixel attributes listed in [`READ`] are taken from the files;
-//! nothing identifying (names, dates, ids) is read into the volume, and errors name files and
-//! attribute keywords, never attribute values.
+//! Privacy: the parser reads each whole file into memory, but only the geometry and pixel
+//! attributes listed in [`READ`] are copied out; nothing identifying (names, dates, ids) reaches the
+//! volume, and errors name files and attribute keywords, never attribute values (the parser's own
+//! messages, which can quote values, are not passed on). File and folder names appear in errors as
+//! they are: PACS exports that name folders after patients should be renamed first.
 
 use std::path::{Path, PathBuf};
 
@@ -75,7 +77,8 @@ fn optional_float(
 }
 
 fn read_slice(file: &Path) -> Result<Slice, ImageError> {
-    let obj = OpenFileOptions::new().open_file(file).map_err(|e| attr(file, "file", format!("not a readable DICOM file ({e})")))?;
+    // the parser's own message can quote attribute values (a patient's name): never pass it on
+    let obj = OpenFileOptions::new().open_file(file).map_err(|_| attr(file, "file", "not a readable DICOM file"))?;
     let syntax = obj.meta().transfer_syntax().trim_end_matches('\0').to_string();
     if !UNCOMPRESSED.contains(&syntax.as_str()) {
         return Err(attr(file, "TransferSyntaxUID", format!("{syntax}: only uncompressed little-endian slices are read")));
@@ -85,8 +88,15 @@ fn read_slice(file: &Path) -> Result<Slice, ImageError> {
     let position = floats(&obj, file, tags::IMAGE_POSITION_PATIENT, "ImagePositionPatient", 3)?;
     let orientation = floats(&obj, file, tags::IMAGE_ORIENTATION_PATIENT, "ImageOrientationPatient", 6)?;
     let spacing = floats(&obj, file, tags::PIXEL_SPACING, "PixelSpacing", 2)?;
-    let rows = int(&obj, file, tags::ROWS, "Rows")? as usize;
-    let columns = int(&obj, file, tags::COLUMNS, "Columns")? as usize;
+    let dimension = |tag, field| -> Result<usize, ImageError> {
+        let v = int(&obj, file, tag, field)?;
+        if (1..=65535).contains(&v) { Ok(v as usize) } else { Err(attr(file, field, format!("{v} is not a pixel count"))) }
+    };
+    let rows = dimension(tags::ROWS, "Rows")?;
+    let columns = dimension(tags::COLUMNS, "Columns")?;
+    if obj.element(tags::NUMBER_OF_FRAMES).ok().and_then(|e| e.to_int::<i64>().ok()).is_some_and(|f| f != 1) {
+        return Err(attr(file, "NumberOfFrames", "multi-frame images are not read: one slice per file"));
+    }
     if int(&obj, file, tags::SAMPLES_PER_PIXEL, "SamplesPerPixel").unwrap_or(1) != 1 {
         return Err(attr(file, "SamplesPerPixel", "not a grayscale image"));
     }
@@ -105,6 +115,9 @@ fn read_slice(file: &Path) -> Result<Slice, ImageError> {
         16 => 2,
         other => return Err(attr(file, "BitsAllocated", format!("{other}: only 8 and 16 are read"))),
     };
+    if bytes.len() > n * width + 1 {
+        return Err(attr(file, "PixelData", format!("{} bytes for one {rows} x {columns} frame", bytes.len())));
+    }
     if bytes.len() < n * width {
         return Err(ImageError::Truncated {
             file: file.to_path_buf(),

@@ -85,6 +85,13 @@ fn is_gzip(path: &Path) -> bool {
 /// volume always gives the same bytes).
 pub fn write_nifti(path: &Path, geometry: &Geometry, data: &VoxelData) -> Result<(), ImageError> {
     let io = |source| ImageError::Io { file: path.to_path_buf(), source };
+    if geometry.size.iter().any(|&s| s == 0 || s > i16::MAX as usize) {
+        return Err(ImageError::Header {
+            file: path.to_path_buf(),
+            field: "dim",
+            detail: format!("{:?}: NIfTI-1 holds 1 to 32767 voxels per axis", geometry.size),
+        });
+    }
     if data.len() != geometry.len() {
         return Err(ImageError::Header {
             file: path.to_path_buf(),
@@ -250,13 +257,23 @@ fn parse(b: &[u8], file: &Path) -> Result<Volume<f32>, ImageError> {
     if !(1..=7).contains(&ndim) || (4..=ndim as usize).any(|k| dim[k] > 1) {
         return Err(bad("dim", format!("{:?}: only 3D volumes are read", &dim[..=ndim.clamp(0, 7) as usize])));
     }
-    let size = [1, 2, 3].map(|k| if k <= ndim as usize { dim[k].max(1) as usize } else { 1 });
+    if (1..=ndim as usize).any(|k| dim[k] < 1) {
+        return Err(bad("dim", format!("{:?}: a dimension below 1", &dim[..=ndim as usize])));
+    }
+    let size = [1, 2, 3].map(|k| if k <= ndim as usize { dim[k] as usize } else { 1 });
     let datatype = i16_at(70);
     let pixdim: Vec<f64> = (0..8).map(|k| f32_at(76 + 4 * k) as f64).collect();
-    let offset = f32_at(108) as usize;
+    let raw_offset = f32_at(108);
+    if !(raw_offset.is_finite() && raw_offset >= 0.0 && (raw_offset as usize) <= b.len()) {
+        return Err(bad("vox_offset", format!("{raw_offset} is outside the file")));
+    }
+    let offset = raw_offset as usize;
     let (slope, inter) = (f32_at(112), f32_at(116));
     let (slope, inter) = if slope == 0.0 || !slope.is_finite() { (1.0, 0.0) } else { (slope, inter) };
-    let n: usize = size.iter().product();
+    if !inter.is_finite() {
+        return Err(bad("scl_inter", format!("{inter} is not finite")));
+    }
+    let n: usize = size.iter().product(); // at most 32767³ < 2^45: no overflow
     let width = match datatype {
         2 | 256 => 1,
         4 | 512 => 2,

@@ -11,6 +11,10 @@ use crate::geometry::{Geometry, Volume};
 use crate::nifti::ImageError as ReadError;
 use crate::raw::decode;
 
+/// Largest volume read (2^31 voxels, 8 GiB as f32): a header asking for more is refused rather
+/// than allocated.
+pub const MAX_VOXELS: usize = 1 << 31;
+
 fn bad(file: &Path, field: &'static str, detail: String) -> ReadError {
     ReadError::Header { file: file.to_path_buf(), field, detail }
 }
@@ -74,13 +78,26 @@ pub fn read_nrrd(path: &Path) -> Result<Volume<f32>, ReadError> {
         other => return Err(bad(path, "type", format!("{other:?} is not a supported voxel type"))),
     };
     let little = fields.get("endian").is_none_or(|e| e == "little");
-    let n: usize = size.iter().product();
+    for (field, value) in [("byte skip", "0"), ("line skip", "0")] {
+        if fields.get(field).is_some_and(|v| v.trim() != value) {
+            return Err(bad(
+                path,
+                if field == "byte skip" { "byte skip" } else { "line skip" },
+                "skipping bytes or lines is not supported".into(),
+            ));
+        }
+    }
+    let n = size
+        .iter()
+        .try_fold(1usize, |a, &b| a.checked_mul(b))
+        .filter(|&n| n > 0 && n <= MAX_VOXELS)
+        .ok_or_else(|| bad(path, "sizes", format!("{size:?}: empty or more than {MAX_VOXELS} voxels")))?;
     let body = &raw[header_end..];
     let data_bytes = match get("encoding")?.as_str() {
         "raw" => body.to_vec(),
         "gzip" | "gz" => {
-            let mut out = Vec::with_capacity(n * width);
-            MultiGzDecoder::new(body).read_to_end(&mut out).map_err(|e| match e.kind() {
+            let mut out = Vec::with_capacity((n * width).min(body.len().saturating_mul(8)));
+            MultiGzDecoder::new(body).take((n * width) as u64 + 1).read_to_end(&mut out).map_err(|e| match e.kind() {
                 std::io::ErrorKind::UnexpectedEof => {
                     ReadError::Truncated { file: path.to_path_buf(), detail: "gzip stream ends early".into() }
                 }

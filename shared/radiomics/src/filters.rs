@@ -73,7 +73,9 @@ pub fn apply(image: &Volume<f64>, kind: &ImageType) -> Vec<(String, Volume<f64>)
             vec![("exponential".into(), map(&|x| (c * x).exp()))]
         }
         // as pyradiomics: no response (and so no features) for a sigma the image is too small for
-        ImageType::LoG(sigma) if !crate::log_filter::pyradiomics_computes(image.geometry.size, image.geometry.spacing, *sigma) => Vec::new(),
+        ImageType::LoG(sigma) if !crate::log_filter::pyradiomics_computes(image.geometry.size, image.geometry.spacing, *sigma) => {
+            Vec::new()
+        }
         ImageType::LoG(sigma) => vec![(log_name(*sigma), crate::log_filter::laplacian_of_gaussian(image, *sigma))],
         ImageType::Wavelet => crate::wavelet::coif1_level1(image).into_iter().map(|(band, v)| (format!("wavelet-{band}"), v)).collect(),
     }

@@ -133,7 +133,13 @@ pub fn settings_from_yaml(text: &str) -> Result<Settings, RadiomicsError> {
                 for (k, l, v) in entries {
                     match k.as_str() {
                         "binWidth" => s.discretization = Discretization::BinWidth(number(v, k, *l)?),
-                        "binCount" => s.discretization = Discretization::BinCount(number(v, k, *l)? as u32),
+                        "binCount" => {
+                            let n = number(v, k, *l)?;
+                            if !(n >= 1.0 && n.fract() == 0.0 && n <= u32::MAX as f64) {
+                                return Err(err(*l, format!("binCount must be a whole number of at least 1, got {n}")));
+                            }
+                            s.discretization = Discretization::BinCount(n as u32);
+                        }
                         "label" => s.label = number(v, k, *l)?,
                         "voxelArrayShift" => s.voxel_array_shift = number(v, k, *l)?,
                         // accepted with the value this extractor implements

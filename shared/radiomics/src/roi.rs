@@ -181,6 +181,9 @@ impl Roi {
     }
 }
 
+/// Most gray levels a discretisation may make: the texture matrices grow with their square.
+pub const MAX_BINS: usize = 100_000;
+
 /// Bin edges as pyradiomics' `getBinEdges` makes them.
 pub fn bin_edges(values: &[f64], discretization: Discretization) -> Result<Vec<f64>, RadiomicsError> {
     let min = values.iter().cloned().fold(f64::INFINITY, f64::min);
@@ -193,7 +196,14 @@ pub fn bin_edges(values: &[f64], discretization: Discretization) -> Result<Vec<f
             let low = min - min.rem_euclid(w);
             let high = max + 2.0 * w;
             // numpy.arange(low, high, w): ceil((high - low) / w) values low + k w
-            let count = ((high - low) / w).ceil() as usize;
+            let count = ((high - low) / w).ceil();
+            if count.is_nan() || count > MAX_BINS as f64 {
+                return Err(RadiomicsError::Setting {
+                    name: "binWidth",
+                    detail: format!("{w} gives {count} bins over [{min}, {max}], more than {MAX_BINS}"),
+                });
+            }
+            let count = count as usize;
             let mut edges: Vec<f64> = (0..count).map(|k| low + k as f64 * w).collect();
             if edges.len() == 1 {
                 edges = vec![edges[0] - 0.5, edges[0] + 0.5];
@@ -201,8 +211,8 @@ pub fn bin_edges(values: &[f64], discretization: Discretization) -> Result<Vec<f
             Ok(edges)
         }
         Discretization::BinCount(n) => {
-            if n == 0 {
-                return Err(RadiomicsError::Setting { name: "binCount", detail: "0 bins".into() });
+            if n == 0 || n as usize > MAX_BINS {
+                return Err(RadiomicsError::Setting { name: "binCount", detail: format!("{n} bins; 1 to {MAX_BINS}") });
             }
             let (lo, hi) = if min == max { (min - 0.5, max + 0.5) } else { (min, max) };
             let step = (hi - lo) / n as f64;

@@ -67,7 +67,9 @@ fn compare(params: &str, cases: &[&str], tolerance: f64) -> Option<Vec<String>> 
                 None => failures.push(format!("{case} {name}: not computed")),
                 Some(&got) => {
                     let rel = (got - want).abs() / want.abs().max(1e-12);
-                    if rel > tolerance && (got - want).abs() > 1e-10 && !(got.is_nan() && want.is_nan()) {
+                    // NaN on both sides is agreement (pyradiomics returns NaN too); NaN on one side fails
+                    let agree = (got.is_nan() && want.is_nan()) || rel <= tolerance || (got - want).abs() <= 1e-10;
+                    if !agree {
                         failures.push(format!("{case} {name}: {got} vs pyradiomics {want} (rel {rel:.1e})"));
                     }
                 }

@@ -45,7 +45,9 @@ fn check(family: &str, compute: impl Fn(&Roi) -> Vec<(&'static str, f64)>, toler
                 None => failures.push(format!("{case} {name}: not computed")),
                 Some(&g) => {
                     let rel = (g - w).abs() / w.abs().max(1e-12);
-                    if rel > tolerance && (g - w).abs() > 1e-12 {
+                    // written so that a NaN on either side fails
+                    let agree = rel <= tolerance || (g - w).abs() <= 1e-12;
+                    if !agree {
                         failures.push(format!("{case} {name}: {g} vs pyradiomics {w} (rel {rel:.2e})"));
                     }
                 }

@@ -107,6 +107,12 @@ pub fn generate(options: &SynthOptions, progress: &(dyn Fn(&str) + Sync)) -> Res
     let omics_effects = OmicsEffects::default();
     let seed = options.seed;
     let out = &options.out;
+    if std::fs::read_dir(out).is_ok_and(|mut entries| entries.next().is_some()) {
+        return Err(SynthError::Output {
+            file: out.clone(),
+            message: "the output folder is not empty: choose a new one, or remove it first".into(),
+        });
+    }
     std::fs::create_dir_all(out).map_err(|e| SynthError::Output { file: out.clone(), message: e.to_string() })?;
     let universe = omics::GeneUniverse::from_gmt(&options.gene_sets, spec.background_genes)?;
     let cohorts = generate_cohorts(seed, &spec, &effects, options.defects_per_kind);
