@@ -120,16 +120,37 @@ fn mesh(roi: &Roi) -> (f64, f64, Vec<[f64; 3]>) {
     (area, volume.abs(), vertices)
 }
 
-/// Largest pairwise distance among `points` (squared distances compared).
+/// Largest pairwise distance among `points`, exactly, with pruning: points are visited by decreasing
+/// distance r from their centroid, and a pair whose r_a + r_b (an upper bound of its distance, by the
+/// triangle inequality) cannot beat the best so far is skipped with everything after it.
 fn max_distance(points: &[[f64; 3]]) -> f64 {
-    let mut best = 0.0f64;
-    for (k, a) in points.iter().enumerate() {
-        for b in &points[k + 1..] {
-            let d = (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2);
-            best = best.max(d);
+    if points.len() < 2 {
+        return 0.0;
+    }
+    let n = points.len() as f64;
+    let c = [0, 1, 2].map(|d| points.iter().map(|p| p[d]).sum::<f64>() / n);
+    let radius = |p: &[f64; 3]| ((p[0] - c[0]).powi(2) + (p[1] - c[1]).powi(2) + (p[2] - c[2]).powi(2)).sqrt();
+    let mut order: Vec<(f64, [f64; 3])> = points.iter().map(|p| (radius(p), *p)).collect();
+    order.sort_by(|a, b| b.0.total_cmp(&a.0));
+    // a margin far above rounding keeps the pruning exact
+    let margin = 1.0 - 1e-9;
+    let (mut best, mut best2) = (0.0f64, 0.0f64);
+    for (k, &(ra, a)) in order.iter().enumerate() {
+        if (ra + order[0].0) < best * margin {
+            break;
+        }
+        for &(rb, b) in &order[k + 1..] {
+            if (ra + rb) < best * margin {
+                break;
+            }
+            let d2 = (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2);
+            if d2 > best2 {
+                best2 = d2;
+                best = d2.sqrt();
+            }
         }
     }
-    best.sqrt()
+    best2.sqrt()
 }
 
 /// Largest pairwise distance among points sharing coordinate `axis`.
@@ -197,5 +218,25 @@ mod tests {
         // four corners of a face: a quad in two triangles
         assert_eq!(triangles(0b0000_1111).0.count(), 2);
         assert_eq!(symmetric_eigenvalues([[2.0, 0.0, 0.0], [0.0, 3.0, 0.0], [0.0, 0.0, 1.0]]), [1.0, 2.0, 3.0]);
+    }
+
+    #[test]
+    fn pruned_diameter_equals_every_pair_compared() {
+        // points on a lumpy shell and inside it, from a fixed sequence
+        let points: Vec<[f64; 3]> = (0..500)
+            .map(|i| {
+                let t = i as f64 * 0.618_033_988_7;
+                let r = 3.0 + (t * 7.0).sin() + (i % 5) as f64 * 0.1;
+                [r * (t * 2.3).cos(), r * (t * 2.3).sin() * 0.7, r * (t * 1.1).cos() * 1.3]
+            })
+            .collect();
+        let mut brute = 0.0f64;
+        for (k, a) in points.iter().enumerate() {
+            for b in &points[k + 1..] {
+                brute = brute.max(((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt());
+            }
+        }
+        assert_eq!(max_distance(&points), brute);
+        assert_eq!(max_distance(&points[..1]), 0.0);
     }
 }
