@@ -15,6 +15,9 @@
 //! into a temporary folder and removed afterwards, unless `RADIOMICS_BENCH_STUDY=DIR` names a study
 //! already written by that command. Results are recorded in `benches/RESULTS.md`.
 
+mod common;
+
+use common::{median_seconds, peer_python};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -35,27 +38,6 @@ const BATCH_REPEATS_OURS: usize = 3;
 const TOLERANCE: f64 = 1e-6;
 /// Differences below this are rounding around zero, whatever their relative size.
 const ABSOLUTE_FLOOR: f64 = 1e-12;
-
-fn median_seconds(repeats: usize, mut f: impl FnMut()) -> f64 {
-    let mut v: Vec<f64> = (0..repeats)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed().as_secs_f64()
-        })
-        .collect();
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-fn peer_python() -> Option<PathBuf> {
-    if let Ok(p) = std::env::var("PEERS_PYTHON") {
-        let p = PathBuf::from(p);
-        return p.exists().then_some(p);
-    }
-    let default = PathBuf::from(std::env::var("HOME").ok()?).join(".cache/tacefusion-peers/bin/python");
-    default.exists().then_some(default)
-}
 
 fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

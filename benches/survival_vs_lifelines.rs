@@ -5,10 +5,12 @@
 //! or `PEERS_PYTHON=/path/to/python`). Prints both medians, the ratio, and checks that both tools
 //! computed the same numbers. Results are recorded in `benches/RESULTS.md`.
 
+mod common;
+
+use common::{median_seconds, peer_python};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::Command;
-use std::time::Instant;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -43,26 +45,6 @@ fn generate() -> (Vec<Vec<f64>>, Vec<f64>, Vec<bool>) {
         event.push(t <= c);
     }
     (cols, time, event)
-}
-
-fn median_seconds(repeats: usize, mut f: impl FnMut()) -> f64 {
-    let mut v: Vec<f64> = (0..repeats)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed().as_secs_f64()
-        })
-        .collect();
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-fn peer_python() -> Option<PathBuf> {
-    if let Ok(p) = std::env::var("PEERS_PYTHON") {
-        return Some(PathBuf::from(p));
-    }
-    let default = PathBuf::from(std::env::var("HOME").ok()?).join(".cache/tacefusion-peers/bin/python");
-    default.exists().then_some(default)
 }
 
 fn main() {

@@ -1,0 +1,29 @@
+//! Helpers both side-by-side benchmarks use: timing medians and the peers' Python interpreter.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Median wall time of `repeats` runs of `f`, seconds.
+pub fn median_seconds(repeats: usize, mut f: impl FnMut()) -> f64 {
+    let mut v: Vec<f64> = (0..repeats)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed().as_secs_f64()
+        })
+        .collect();
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// The peers' Python (`$PEERS_PYTHON`, else the environment `../shared/peers/install.sh` makes), if present.
+pub fn peer_python() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("PEERS_PYTHON") {
+        let p = PathBuf::from(p);
+        return p.exists().then_some(p);
+    }
+    let default = PathBuf::from(std::env::var("HOME").ok()?).join(".cache/tacefusion-peers/bin/python");
+    default.exists().then_some(default)
+}
