@@ -1,6 +1,8 @@
 //! pyradiomics parameter files (YAML): `setting`, `imageType` and `featureClass`, read so that a user
 //! switches from pyradiomics without rewriting their settings. Unknown keys are errors that name the
-//! key and line; settings this extractor does not implement yet are errors too, never ignored.
+//! key and line; settings this extractor does not implement are errors too. Four bookkeeping settings
+//! are accepted without effect: `minimumROIDimensions`, `padDistance`, `geometryTolerance` (image and
+//! mask must match within 1e-3 mm) and `additionalInfo`.
 //!
 //! The YAML read here is the subset parameter files use: nested block mappings by indentation,
 //! `- item` block lists, flow lists `[a, b]`, `{}` and empty values, numbers, booleans, quoted and
