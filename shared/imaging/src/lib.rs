@@ -1,13 +1,15 @@
 //! CT volumes and masks with their geometry (origin, spacing, direction, in LPS millimetres as ITK
 //! and pyradiomics use), and NIfTI-1 files (`.nii`, `.nii.gz`) read and written with that geometry.
 //!
-//! NRRD (raw and gzip) and DICOM CT series are read too. Resampling and cropping are still to come.
+//! NRRD (raw and gzip) and DICOM CT series are read too; `resample` puts volumes on other grids
+//! (cubic B-spline and nearest neighbour, as ITK) and computes pyradiomics' resampling grid.
 
 pub mod dicom;
 pub mod geometry;
 pub mod nifti;
 pub mod nrrd;
 mod raw;
+pub mod resample;
 
 pub use dicom::read_dicom_series;
 pub use geometry::{Geometry, Volume};

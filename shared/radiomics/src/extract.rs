@@ -5,6 +5,7 @@
 use rayon::prelude::*;
 use serde::Serialize;
 use tacefusion_imaging::Volume;
+use tacefusion_imaging::resample::{PixelCast, bspline_resample, nearest_resample, pyradiomics_grid, same_spacing};
 
 use crate::error::RadiomicsError;
 use crate::filters::{ImageType, apply};
@@ -111,6 +112,11 @@ pub struct Settings {
     pub merge_directions: bool,
     /// Image types to extract from (pyradiomics `imageType`): `Original` by default.
     pub image_types: Vec<ImageType>,
+    /// Resampling to this voxel spacing (mm, i j k) before anything but normalisation (pyradiomics
+    /// `resampledPixelSpacing` with `interpolator: sitkBSpline`, `padDistance` 5): the image by cubic
+    /// B-spline, the mask by nearest neighbour, onto pyradiomics' grid around the ROI. A 0 keeps the
+    /// mask's spacing on that axis. None (default): no resampling.
+    pub resample: Option<[f64; 3]>,
 }
 
 impl Default for Settings {
@@ -124,6 +130,7 @@ impl Default for Settings {
             resegment: None,
             merge_directions: false,
             image_types: vec![ImageType::Original],
+            resample: None,
         }
     }
 }
@@ -171,10 +178,64 @@ pub fn class_features(class: FeatureClass, roi: &Roi, settings: &Settings) -> Ve
     }
 }
 
-/// Extracts the enabled classes from every image type: normalisation, ROI, re-segmentation (shape
-/// keeps the original mask unless asked, and is computed on the original image only), then each
-/// filter response over the same region.
+/// pyradiomics' padding around the ROI of the resampled grid (`padDistance`, voxels).
+const PAD_DISTANCE: f64 = 5.0;
+
+/// The pixel type pyradiomics would store the resampled image in: an image whose values are all whole
+/// numbers is taken to be an integer image (16-bit where the values fit, 32-bit otherwise; SimpleITK
+/// truncates interpolated values into it), any other image a floating-point one.
+fn pixel_cast(image: &Volume<f32>) -> PixelCast {
+    if !image.data.iter().all(|v| v.fract() == 0.0) {
+        return PixelCast::Float;
+    }
+    let fits = |lo: f64, hi: f64| image.data.iter().all(|&v| (v as f64) >= lo && (v as f64) <= hi);
+    if fits(i16::MIN as f64, i16::MAX as f64) {
+        PixelCast::INT16
+    } else if fits(i32::MIN as f64, i32::MAX as f64) {
+        PixelCast::Truncate { min: i32::MIN as f64, max: i32::MAX as f64 }
+    } else {
+        PixelCast::Float
+    }
+}
+
+/// pyradiomics' `loadImage`: normalisation, then resampling of image and mask onto the grid around the
+/// ROI. Returns the image, the mask and the settings left to apply (normalisation done here when
+/// resampling, as pyradiomics normalises the whole original image first); None when nothing is resampled.
+fn resampled(
+    image: &Volume<f32>,
+    mask: &Volume<f32>,
+    settings: &Settings,
+) -> Result<Option<(Volume<f32>, Volume<f32>, Settings)>, RadiomicsError> {
+    let Some(spacing) = settings.resample else { return Ok(None) };
+    if spacing.iter().any(|s| !(s.is_finite() && *s >= 0.0)) {
+        return Err(RadiomicsError::Setting { name: "resampledPixelSpacing", detail: format!("{spacing:?}: spacings must be >= 0") });
+    }
+    if !image.geometry.same_grid(&mask.geometry, 1e-3) {
+        return Err(RadiomicsError::GridMismatch { image: format!("{:?}", image.geometry), mask: format!("{:?}", mask.geometry) });
+    }
+    let grid = pyradiomics_grid(mask, settings.label, spacing, PAD_DISTANCE).ok_or(RadiomicsError::EmptyMask { label: settings.label })?;
+    if same_spacing(image.geometry.spacing, grid.spacing) {
+        return Ok(None);
+    }
+    let rest = Settings { normalize: None, resample: None, ..settings.clone() };
+    let resampled_image = match settings.normalize {
+        Some(n) => {
+            let t = normalization(image, n);
+            let normalized = Volume { geometry: image.geometry, data: image.data.iter().map(|&v| t(v as f64) as f32).collect() };
+            bspline_resample(&normalized, &grid, PixelCast::Float)
+        }
+        None => bspline_resample(image, &grid, pixel_cast(image)),
+    };
+    Ok(Some((resampled_image, nearest_resample(mask, &grid), rest)))
+}
+
+/// Extracts the enabled classes from every image type: resampling (after normalisation, as
+/// pyradiomics), normalisation, ROI, re-segmentation (shape keeps the original mask unless asked, and
+/// is computed on the original image only), then each filter response over the same region.
 pub fn extract(image: &Volume<f32>, mask: &Volume<f32>, settings: &Settings) -> Result<Vec<Feature>, RadiomicsError> {
+    if let Some((image, mask, rest)) = resampled(image, mask, settings)? {
+        return extract(&image, &mask, &rest);
+    }
     let transform = settings.normalize.map(|n| normalization(image, n));
     let roi = match &transform {
         Some(t) => Roi::with_transform(image, mask, settings.label, settings.discretization, t)?,

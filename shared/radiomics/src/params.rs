@@ -1,8 +1,9 @@
 //! pyradiomics parameter files (YAML): `setting`, `imageType` and `featureClass`, read so that a user
 //! switches from pyradiomics without rewriting their settings. Unknown keys are errors that name the
 //! key and line; settings this extractor does not implement are errors too. Four bookkeeping settings
-//! are accepted without effect: `minimumROIDimensions`, `padDistance`, `geometryTolerance` (image and
-//! mask must match within 1e-3 mm) and `additionalInfo`.
+//! are accepted without effect: `minimumROIDimensions`, `padDistance` (5, the default, with resampling),
+//! `geometryTolerance` (image and mask must match within 1e-3 mm) and `additionalInfo`. Resampling
+//! (`resampledPixelSpacing`) is read with the B-spline interpolator only, pyradiomics' default.
 //!
 //! The YAML read here is the subset parameter files use: nested block mappings by indentation,
 //! `- item` block lists, flow lists `[a, b]`, `{}` and empty values, numbers, booleans, quoted and
@@ -129,6 +130,8 @@ pub fn settings_from_yaml(text: &str) -> Result<Settings, RadiomicsError> {
     let Yaml::Map(top) = parse_yaml(text)? else { return Err(err(1, "a parameter file is a mapping".into())) };
     let mut s = Settings::default();
     let (mut pending_scale, mut pending_outliers) = (None, None);
+    // pyradiomics' default interpolator is sitkBSpline; `interpolator: ~` turns resampling off
+    let (mut spacing, mut bspline, mut pad) = (None, true, None);
     for (key, line, value) in &top {
         match (key.as_str(), value) {
             ("setting", Yaml::Map(entries)) => {
@@ -148,7 +151,6 @@ pub fn settings_from_yaml(text: &str) -> Result<Settings, RadiomicsError> {
                         "force2D" | "correctMask" if *v == Yaml::Bool(false) => {}
                         "weightingNorm" if *v == Yaml::Text("no_weighting".into()) => s.merge_directions = true,
                         "minimumROIDimensions"
-                        | "padDistance"
                         | "geometryTolerance"
                         | "additionalInfo"
                         | "distances"
@@ -160,7 +162,7 @@ pub fn settings_from_yaml(text: &str) -> Result<Settings, RadiomicsError> {
                                     (k.as_str(), v),
                                     ("symmetricalGLCM", Yaml::Bool(true)) | ("gldm_a", Yaml::Number(0.0)) | ("weightingNorm", Yaml::Null)
                                 )
-                                || matches!(k.as_str(), "minimumROIDimensions" | "padDistance" | "geometryTolerance" | "additionalInfo");
+                                || matches!(k.as_str(), "minimumROIDimensions" | "geometryTolerance" | "additionalInfo");
                             if !default_ok {
                                 return Err(err(*l, format!("setting {k} = {v:?} is not supported yet (only pyradiomics' default)")));
                             }
@@ -206,14 +208,33 @@ pub fn settings_from_yaml(text: &str) -> Result<Settings, RadiomicsError> {
                                     .shape = *b;
                             }
                         }
-                        "resampledPixelSpacing" | "interpolator" | "preCrop" => {
-                            if *v != Yaml::Null {
-                                return Err(err(
-                                    *l,
-                                    format!("setting {k} is not implemented yet: resampling arrives with the imaging preprocessing"),
-                                ));
+                        "resampledPixelSpacing" => match v {
+                            Yaml::Null => spacing = None,
+                            Yaml::List(items) if items.len() == 3 => {
+                                let mut out = [0.0; 3];
+                                for (o, x) in out.iter_mut().zip(items) {
+                                    *o = number(x, k, *l)?;
+                                    if !(o.is_finite() && *o >= 0.0) {
+                                        return Err(err(*l, format!("resampledPixelSpacing {o} must be >= 0 (0 keeps the spacing)")));
+                                    }
+                                }
+                                spacing = Some(out);
                             }
-                        }
+                            other => return Err(err(*l, format!("resampledPixelSpacing must be a list of three spacings, got {other:?}"))),
+                        },
+                        "interpolator" => match v {
+                            Yaml::Null => bspline = false,
+                            // SimpleITK 1.x numbers sitkBSpline 3, SimpleITK 2.x 23
+                            Yaml::Number(n) if *n == 3.0 || *n == 23.0 => bspline = true,
+                            Yaml::Text(t) if t == "sitkBSpline" || t == "sitkBSpline3" => bspline = true,
+                            other => {
+                                return Err(err(*l, format!("interpolator {other:?} is not implemented (only sitkBSpline, the default)")));
+                            }
+                        },
+                        "padDistance" if *v == Yaml::Null => {}
+                        "padDistance" => pad = Some((number(v, k, *l)?, *l)),
+                        "preCrop" if matches!(v, Yaml::Null | Yaml::Bool(false)) => {}
+                        "preCrop" => return Err(err(*l, "setting preCrop is not implemented yet".into())),
                         other => return Err(err(*l, format!("unknown setting {other:?}"))),
                     }
                 }
@@ -312,6 +333,14 @@ pub fn settings_from_yaml(text: &str) -> Result<Settings, RadiomicsError> {
         }
         n.outliers = pending_outliers;
     }
+    if bspline {
+        s.resample = spacing;
+    }
+    if let (Some(_), Some((p, l))) = (s.resample, pad)
+        && p != 5.0
+    {
+        return Err(err(l, format!("padDistance {p} with resampling is not supported (only 5, the default)")));
+    }
     if let Some(r) = &s.resegment
         && r.range.is_empty()
     {
@@ -327,11 +356,10 @@ mod tests {
     #[test]
     fn reads_a_pyradiomics_parameter_file() {
         let text = "# Params\nimageType:\n  Original: {}\n\nfeatureClass:\n  shape:\n  firstorder: []\n  glcm:\nsetting:\n  binWidth: 10 # narrower\n  label: 2\n  interpolator: 'sitkBSpline'\n";
-        // (interpolator matters only with resampling)
-        // interpolator without resampling is inert in pyradiomics, but we refuse what we do not do
-        assert!(settings_from_yaml(text).is_err());
-        let text = text.replace("  interpolator: 'sitkBSpline'\n", "");
-        let s = settings_from_yaml(&text).unwrap();
+        // interpolator without resampling is inert, as in pyradiomics; interpolators not implemented are refused
+        assert!(settings_from_yaml(&text.replace("sitkBSpline", "sitkLinear")).unwrap_err().to_string().contains("line 12"));
+        let s = settings_from_yaml(text).unwrap();
+        assert_eq!(s.resample, None);
         assert_eq!(s.discretization, Discretization::BinWidth(10.0));
         assert_eq!(s.label, 2.0);
         assert_eq!(s.classes, vec![FeatureClass::Shape, FeatureClass::FirstOrder, FeatureClass::Glcm]);
@@ -351,6 +379,30 @@ mod tests {
             t.image_types,
             vec![ImageType::Original, ImageType::LoG(1.0), ImageType::LoG(3.0), ImageType::Wavelet, ImageType::Square]
         );
+    }
+
+    #[test]
+    fn resampling_with_the_bspline_interpolator() {
+        let s =
+            settings_from_yaml("setting:\n  interpolator: sitkBSpline\n  resampledPixelSpacing: [2, 2, 0]\n  padDistance: 5\n").unwrap();
+        assert_eq!(s.resample, Some([2.0, 2.0, 0.0]));
+        // sitkBSpline is pyradiomics' default interpolator; a null interpolator turns resampling off
+        assert_eq!(settings_from_yaml("setting:\n  resampledPixelSpacing: [1, 1, 1]\n").unwrap().resample, Some([1.0; 3]));
+        assert_eq!(settings_from_yaml("setting:\n  resampledPixelSpacing: [1, 1, 1]\n  interpolator:\n").unwrap().resample, None);
+        assert_eq!(
+            settings_from_yaml("setting:\n  interpolator: 3\n  resampledPixelSpacing: [1, 1, 1]\n").unwrap().resample,
+            Some([1.0; 3])
+        );
+        for (text, line) in [
+            ("setting:\n  resampledPixelSpacing: [1, 1, 1]\n  interpolator: sitkLinear\n", "line 3"),
+            ("setting:\n  resampledPixelSpacing: [1, 1]\n", "line 2"),
+            ("setting:\n  resampledPixelSpacing: [1, -1, 1]\n", "line 2"),
+            ("setting:\n  padDistance: 10\n  resampledPixelSpacing: [1, 1, 1]\n", "line 2"),
+        ] {
+            let e = settings_from_yaml(text).unwrap_err().to_string();
+            assert!(e.contains(line), "{text:?}: {e}");
+        }
+        assert!(settings_from_yaml("setting:\n  padDistance: 10\n").is_ok());
     }
 
     #[test]
