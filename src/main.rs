@@ -1,10 +1,11 @@
 //! `tacefusion`: the command line of the tacefusion study system.
 //!
 //! Today it offers `stats` (survival statistics on a CSV file), `synth` (the synthetic study) and
-//! `radiomics` (features of an image and mask); the other study commands (`demo`, `run`, `coordinator`, `worker`, `submit`, ...) arrive with their issues.
+//! `radiomics` (features of an image and mask, or the radiomics stage of a whole study); the other study commands (`demo`, `run`, `coordinator`, `worker`, `submit`, ...) arrive with their issues.
 
 mod input;
 mod radiomics;
+mod radiomics_study;
 mod stats;
 mod synth;
 

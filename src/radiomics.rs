@@ -1,5 +1,5 @@
-//! `tacefusion radiomics`: pyradiomics-named features of one image and mask, or of a batch of them
-//! (one failing patient is reported and the others go on).
+//! `tacefusion radiomics`: pyradiomics-named features of one image and mask, of a batch of them, or
+//! of a whole study (`radiomics_study.rs`); one failing patient is reported and the others go on.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -16,14 +16,18 @@ use tacefusion_radiomics::{Feature, Settings, extract};
 #[derive(Debug, Args)]
 pub struct RadiomicsArgs {
     /// Image (.nii, .nii.gz, .nrrd).
-    #[arg(long, required_unless_present = "batch")]
+    #[arg(long, required_unless_present_any = ["batch", "study"])]
     image: Option<PathBuf>,
     /// Mask (label map on the image's grid).
-    #[arg(long, required_unless_present = "batch")]
+    #[arg(long, required_unless_present_any = ["batch", "study"])]
     mask: Option<PathBuf>,
     /// CSV with columns `patient,image,mask`: every row is extracted, failures are listed.
     #[arg(long, conflicts_with_all = ["image", "mask"])]
     batch: Option<PathBuf>,
+    /// study.toml: every patient x phase of every cohort with images, with the study's settings;
+    /// `--out` is then a folder (radiomic_features.csv, radiomics_exclusions.csv).
+    #[arg(long, conflicts_with_all = ["image", "mask", "batch", "params", "label", "json"], requires = "out")]
+    study: Option<PathBuf>,
     /// Label value of the ROI (overrides the parameter file).
     #[arg(long)]
     label: Option<f64>,
@@ -33,7 +37,7 @@ pub struct RadiomicsArgs {
     /// Print a JSON object keyed by feature name.
     #[arg(long, conflicts_with = "out")]
     json: bool,
-    /// Write `feature,value` CSV here (batch: `patient,feature,value`).
+    /// Write `feature,value` CSV here (batch: `patient,feature,value`; study: a folder).
     #[arg(long)]
     out: Option<PathBuf>,
 }
@@ -60,6 +64,9 @@ fn one(image: &Path, mask: &Path, settings: &Settings) -> Result<Vec<Feature>> {
 
 /// Runs `radiomics`.
 pub fn run(args: RadiomicsArgs) -> Result<()> {
+    if let Some(study) = &args.study {
+        return crate::radiomics_study::run_study(study, args.out.as_deref().expect("required"));
+    }
     let settings = settings(&args)?;
     if let Some(batch) = &args.batch {
         return run_batch(batch, &settings, args.out.as_deref());

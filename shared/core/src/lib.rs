@@ -1,4 +1,5 @@
-//! Shared vocabulary of tacefusion: measurement units, tabular input with row-and-column errors.
+//! Shared vocabulary of tacefusion: measurement units, tabular input with row-and-column errors, the
+//! clinical table of a cohort read into typed records with its exclusions.
 //!
 //! Everything here is free of statistics and of networking. Later issues add identifiers, study
 //! settings, the storage layout and the commit protocol here, as `../shared/DESIGN.md` lays out.
@@ -13,10 +14,12 @@
 //! # Ok::<(), tacefusion_core::UnitError>(())
 //! ```
 
+pub mod clinical;
 pub mod study;
 pub mod table;
 pub mod units;
 
+pub use clinical::{ClinicalRecord, ClinicalTable, Exclusion, ExclusionKind, read_clinical};
 pub use study::{Cohort, CohortRole, Study, StudyError};
 pub use table::{Table, TableError};
 pub use units::{Albumin, AlbuminUnit, Bilirubin, BilirubinUnit, Length, LengthUnit, UnitError};

@@ -174,6 +174,30 @@ impl Length {
     }
 }
 
+impl fmt::Display for AlbuminUnit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::GramsPerLitre => "g/L",
+            Self::GramsPerDecilitre => "g/dL",
+        })
+    }
+}
+impl fmt::Display for BilirubinUnit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::MicromolesPerLitre => "umol/L",
+            Self::MilligramsPerDecilitre => "mg/dL",
+        })
+    }
+}
+impl fmt::Display for LengthUnit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Centimetre => "cm",
+            Self::Millimetre => "mm",
+        })
+    }
+}
 impl fmt::Display for Albumin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} g/L", self.0)

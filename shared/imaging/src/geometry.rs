@@ -69,6 +69,12 @@ impl Geometry {
         let (a, b) = (self.affine(), other.affine());
         (0..3).all(|r| (0..4).all(|c| (a[r][c] - b[r][c]).abs() <= tol))
     }
+
+    /// The grid of the box of `size` voxels whose first voxel is voxel `lo` of this grid: same spacing
+    /// and direction, origin at that voxel. The box may reach beyond this grid.
+    pub fn sub_grid(&self, lo: [i64; 3], size: [usize; 3]) -> Geometry {
+        Geometry { size, origin: self.point(lo.map(|v| v as f64)), ..*self }
+    }
 }
 
 /// A volume: one value per voxel of its geometry, i fastest.
@@ -85,6 +91,24 @@ impl<T: Copy> Volume<T> {
     #[inline]
     pub fn at(&self, i: usize, j: usize, k: usize) -> T {
         self.data[self.geometry.index(i, j, k)]
+    }
+
+    /// The box of `size` voxels starting at voxel `lo` (which may lie outside: cropping with padding),
+    /// on [`Geometry::sub_grid`]; voxels outside this volume take `fill`.
+    pub fn crop(&self, lo: [i64; 3], size: [usize; 3], fill: T) -> Volume<T> {
+        let geometry = self.geometry.sub_grid(lo, size);
+        let n = self.geometry.size.map(|v| v as i64);
+        let mut data = Vec::with_capacity(geometry.len());
+        for k in 0..size[2] as i64 {
+            for j in 0..size[1] as i64 {
+                for i in 0..size[0] as i64 {
+                    let (a, b, c) = (lo[0] + i, lo[1] + j, lo[2] + k);
+                    let inside = (0..n[0]).contains(&a) && (0..n[1]).contains(&b) && (0..n[2]).contains(&c);
+                    data.push(if inside { self.at(a as usize, b as usize, c as usize) } else { fill });
+                }
+            }
+        }
+        Volume { geometry, data }
     }
 }
 
@@ -104,5 +128,22 @@ mod tests {
         let mut h = g;
         h.spacing[2] = 2.5;
         assert!(!g.same_grid(&h, 1e-6));
+    }
+
+    #[test]
+    fn crops_keep_positions_and_pad_with_the_fill() {
+        let g = Geometry::axis_aligned([3, 2, 2], [0.5, 1.0, 2.0], [10.0, 0.0, 0.0]);
+        let v = Volume { geometry: g, data: (0..12).map(|x| x as f32).collect() };
+        let cases: [([i64; 3], [usize; 3], Vec<f32>); 3] = [
+            ([1, 1, 1], [2, 1, 1], vec![10.0, 11.0]),
+            ([-1, 0, 0], [2, 1, 1], vec![-1.0, 0.0]),
+            ([2, 1, 1], [2, 2, 1], vec![11.0, -1.0, -1.0, -1.0]),
+        ];
+        for (lo, size, want) in cases {
+            let c = v.crop(lo, size, -1.0);
+            assert_eq!(c.data, want, "{lo:?} {size:?}");
+            // a voxel keeps its physical position
+            assert_eq!(c.geometry.point([0.0; 3]), g.point(lo.map(|x| x as f64)));
+        }
     }
 }

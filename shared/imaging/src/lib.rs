@@ -2,12 +2,16 @@
 //! and pyradiomics use), and NIfTI-1 files (`.nii`, `.nii.gz`) read and written with that geometry.
 //!
 //! NRRD (raw and gzip) and DICOM CT series are read too; `resample` puts volumes on other grids
-//! (cubic B-spline and nearest neighbour, as ITK) and computes pyradiomics' resampling grid.
+//! (cubic B-spline and nearest neighbour, as ITK) and computes pyradiomics' resampling grid;
+//! `interpolate` resamples image and mask as IBSI defines it (grid centres aligned, rounding, partial
+//! volume threshold).
 
 pub mod dicom;
 pub mod geometry;
+pub mod interpolate;
 pub mod nifti;
 pub mod nrrd;
+pub mod preprocess;
 mod raw;
 pub mod resample;
 

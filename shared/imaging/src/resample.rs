@@ -166,13 +166,19 @@ fn decompose_line(c: &mut [f64]) {
 
 /// Cubic B-spline coefficients of a whole volume (i fastest), axis by axis.
 fn coefficients(image: &Volume<f32>) -> Vec<f64> {
+    coefficients_along(image, [true; 3])
+}
+
+/// Cubic B-spline coefficients of a volume along the axes marked in `axes` only (the others keep
+/// their samples: an in-plane spline leaves the slices apart).
+pub(crate) fn coefficients_along(image: &Volume<f32>, axes: [bool; 3]) -> Vec<f64> {
     let [nx, ny, nz] = image.geometry.size;
     let mut c: Vec<f64> = image.data.iter().map(|&v| v as f64).collect();
     let mut line = Vec::new();
     let strides = [1, nx, nx * ny];
     for (axis, &stride) in strides.iter().enumerate() {
         let n = image.geometry.size[axis];
-        if n < 2 {
+        if n < 2 || !axes[axis] {
             continue;
         }
         for k in 0..nz {
@@ -197,7 +203,7 @@ fn coefficients(image: &Volume<f32>) -> Vec<f64> {
 }
 
 /// The four sample indices (mirrored into `0..n`) and cubic B-spline weights around continuous index `x`.
-fn support(x: f64, n: usize) -> ([usize; 4], [f64; 4]) {
+pub(crate) fn support(x: f64, n: usize) -> ([usize; 4], [f64; 4]) {
     let first = x.floor() as i64 - 1;
     let w = x - (first + 1) as f64;
     let w3 = w * w * w / 6.0;
@@ -227,13 +233,18 @@ fn support(x: f64, n: usize) -> ([usize; 4], [f64; 4]) {
 /// `sitkBSpline` (ITK's `BSplineInterpolateImageFunction`, order 3, mirror boundaries, coefficients
 /// from the whole image); voxels of `target` outside `image` are 0; values stored through `cast`.
 pub fn bspline_resample(image: &Volume<f32>, target: &Geometry, cast: PixelCast) -> Volume<f32> {
+    bspline_resample_filled(image, target, cast, 0.0)
+}
+
+/// As [`bspline_resample`], with voxels of `target` outside `image` set to `outside` (air for a CT).
+pub fn bspline_resample_filled(image: &Volume<f32>, target: &Geometry, cast: PixelCast, outside: f64) -> Volume<f32> {
     let coef = coefficients(image);
     let size = image.geometry.size;
     let g = &image.geometry;
     let mut data = Vec::with_capacity(target.len());
     for_each_target(target, g, |x| {
         if !inside(x, size) {
-            data.push(cast.apply(0.0));
+            data.push(cast.apply(outside));
             return;
         }
         let (ia, wa) = support(x[0], size[0]);

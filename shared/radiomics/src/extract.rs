@@ -5,10 +5,12 @@
 use rayon::prelude::*;
 use serde::Serialize;
 use tacefusion_imaging::Volume;
-use tacefusion_imaging::resample::{PixelCast, bspline_resample, nearest_resample, pyradiomics_grid, same_spacing};
+use tacefusion_imaging::interpolate::Interpolation;
+use tacefusion_imaging::resample::{PixelCast, bounding_box, bspline_resample, nearest_resample, pyradiomics_grid, same_spacing};
 
 use crate::error::RadiomicsError;
-use crate::filters::{ImageType, apply};
+use crate::filters::{ImageType, apply_in_box};
+use crate::neighbourhood::{Neighbourhood, SliceAxis};
 use crate::roi::{Discretization, Roi};
 
 /// The feature classes, in pyradiomics' output order.
@@ -117,6 +119,25 @@ pub struct Settings {
     /// B-spline, the mask by nearest neighbour, onto pyradiomics' grid around the ROI. A 0 keeps the
     /// mask's spacing on that axis. None (default): no resampling.
     pub resample: Option<[f64; 3]>,
+    /// Crop image and mask to the ROI's bounding box padded by `pad_distance` voxels (within the
+    /// image) before filtering (pyradiomics `preCrop`): filter responses near the crop's faces change.
+    /// Resampling crops the same way by itself.
+    pub pre_crop: bool,
+    /// Padding around the ROI's bounding box, voxels of the new grid, when resampling or pre-cropping
+    /// (pyradiomics `padDistance`, 5).
+    pub pad_distance: usize,
+    /// Texture within slices only (pyradiomics `force2D` with `force2Ddimension`): GLCM and GLRLM
+    /// over the 4 in-plane directions, GLSZM zones 8-connected, GLDM and NGTDM over the 8 in-plane
+    /// neighbours; first order and 3D shape unchanged. None (default): 3D.
+    pub force2d: Option<SliceAxis>,
+    /// IBSI 1 interpolation of image and mask onto IBSI's grid before anything else
+    /// (`tacefusion_imaging::interpolate`; the CT phantom's configurations B to E); distinct from
+    /// pyradiomics' `resample`, which it excludes. None (default): no interpolation.
+    pub interpolation: Option<Interpolation>,
+    /// IBSI 1 intensity outlier filtering of the intensity mask: voxels outside mean +- this many
+    /// (population) SD of the ROI are left out, intersected with `resegment`'s range when both are
+    /// set. None (default): no outlier filtering.
+    pub outlier_sigma: Option<f64>,
 }
 
 impl Default for Settings {
@@ -131,6 +152,30 @@ impl Default for Settings {
             merge_directions: false,
             image_types: vec![ImageType::Original],
             resample: None,
+            pre_crop: false,
+            pad_distance: 5,
+            force2d: None,
+            interpolation: None,
+            outlier_sigma: None,
+        }
+    }
+}
+
+impl Settings {
+    /// The settings of a study's radiomics stage: pyradiomics' defaults with bin width `bin_width`,
+    /// B-spline resampling to `spacing_mm` isotropic (pyradiomics' grid), and the original image, a
+    /// LoG response per sigma (mm) and, if asked, the 8 wavelet decompositions.
+    pub fn for_study(bin_width: f64, log_sigmas_mm: &[f64], wavelet: bool, spacing_mm: f64) -> Settings {
+        let mut image_types = vec![ImageType::Original];
+        image_types.extend(log_sigmas_mm.iter().map(|&s| ImageType::LoG(s)));
+        if wavelet {
+            image_types.push(ImageType::Wavelet);
+        }
+        Settings {
+            discretization: Discretization::BinWidth(bin_width),
+            image_types,
+            resample: Some([spacing_mm; 3]),
+            ..Settings::default()
         }
     }
 }
@@ -165,21 +210,19 @@ pub struct Feature {
 
 /// Computes one class on a prepared ROI.
 pub fn class_features(class: FeatureClass, roi: &Roi, settings: &Settings) -> Vec<(&'static str, f64)> {
+    let nb = Neighbourhood::from(settings.force2d);
     match class {
         FeatureClass::Shape => crate::shape::features(roi),
         FeatureClass::FirstOrder => crate::firstorder::features(roi, settings.voxel_array_shift),
-        FeatureClass::Glcm if settings.merge_directions => crate::glcm::features_merged(roi),
-        FeatureClass::Glcm => crate::glcm::features(roi),
-        FeatureClass::Glrlm if settings.merge_directions => crate::glrlm::features_merged(roi),
-        FeatureClass::Gldm => crate::gldm::features(roi),
-        FeatureClass::Glrlm => crate::glrlm::features(roi),
-        FeatureClass::Glszm => crate::glszm::features(roi),
-        FeatureClass::Ngtdm => crate::ngtdm::features(roi),
+        FeatureClass::Glcm if settings.merge_directions => crate::glcm::features_merged(roi, nb),
+        FeatureClass::Glcm => crate::glcm::features_in(roi, nb),
+        FeatureClass::Glrlm if settings.merge_directions => crate::glrlm::features_merged(roi, nb),
+        FeatureClass::Gldm => crate::gldm::features_in(roi, nb),
+        FeatureClass::Glrlm => crate::glrlm::features_in(roi, nb),
+        FeatureClass::Glszm => crate::glszm::features_in(roi, nb),
+        FeatureClass::Ngtdm => crate::ngtdm::features_in(roi, nb),
     }
 }
-
-/// pyradiomics' padding around the ROI of the resampled grid (`padDistance`, voxels).
-const PAD_DISTANCE: f64 = 5.0;
 
 /// The pixel type pyradiomics would store the resampled image in: an image whose values are all whole
 /// numbers is taken to be an integer image (16-bit where the values fit, 32-bit otherwise; SimpleITK
@@ -213,38 +256,79 @@ fn resampled(
     if !image.geometry.same_grid(&mask.geometry, 1e-3) {
         return Err(RadiomicsError::GridMismatch { image: format!("{:?}", image.geometry), mask: format!("{:?}", mask.geometry) });
     }
-    let grid = pyradiomics_grid(mask, settings.label, spacing, PAD_DISTANCE).ok_or(RadiomicsError::EmptyMask { label: settings.label })?;
+    let grid = pyradiomics_grid(mask, settings.label, spacing, settings.pad_distance as f64)
+        .ok_or(RadiomicsError::EmptyMask { label: settings.label })?;
     if same_spacing(image.geometry.spacing, grid.spacing) {
         return Ok(None);
     }
-    let rest = Settings { normalize: None, resample: None, ..settings.clone() };
+    let rest = Settings { normalize: None, resample: None, pre_crop: false, ..settings.clone() };
     let resampled_image = match settings.normalize {
-        Some(n) => {
-            let t = normalization(image, n);
-            let normalized = Volume { geometry: image.geometry, data: image.data.iter().map(|&v| t(v as f64) as f32).collect() };
-            bspline_resample(&normalized, &grid, PixelCast::Float)
-        }
+        Some(n) => bspline_resample(&normalized(image, n), &grid, PixelCast::Float),
         None => bspline_resample(image, &grid, pixel_cast(image)),
     };
     Ok(Some((resampled_image, nearest_resample(mask, &grid), rest)))
+}
+
+/// The image after pyradiomics' normalisation of the whole image (f32, as pyradiomics keeps it).
+fn normalized(image: &Volume<f32>, n: Normalize) -> Volume<f32> {
+    let t = normalization(image, n);
+    Volume { geometry: image.geometry, data: image.data.iter().map(|&v| t(v as f64) as f32).collect() }
+}
+
+/// pyradiomics' `cropToTumorMask` with `preCrop`: image and mask cut to the ROI's bounding box padded
+/// by `pad_distance` voxels, kept within the image; None when not pre-cropping. (Normalisation stays
+/// the whole image's: its transform is computed before cropping.)
+fn pre_cropped(image: &Volume<f32>, mask: &Volume<f32>, settings: &Settings) -> Result<Option<(Volume<f32>, Volume<f32>)>, RadiomicsError> {
+    if !settings.pre_crop {
+        return Ok(None);
+    }
+    if !image.geometry.same_grid(&mask.geometry, 1e-3) {
+        return Err(RadiomicsError::GridMismatch { image: format!("{:?}", image.geometry), mask: format!("{:?}", mask.geometry) });
+    }
+    let (lo, size) = bounding_box(mask, settings.label).ok_or(RadiomicsError::EmptyMask { label: settings.label })?;
+    let pad = settings.pad_distance;
+    let first = lo.map(|v| v.saturating_sub(pad));
+    let size: [usize; 3] = std::array::from_fn(|a| (lo[a] + size[a] + pad).min(image.geometry.size[a]) - first[a]);
+    let first = first.map(|v| v as i64);
+    Ok(Some((image.crop(first, size, 0.0), mask.crop(first, size, 0.0))))
 }
 
 /// Extracts the enabled classes from every image type: resampling (after normalisation, as
 /// pyradiomics), normalisation, ROI, re-segmentation (shape keeps the original mask unless asked, and
 /// is computed on the original image only), then each filter response over the same region.
 pub fn extract(image: &Volume<f32>, mask: &Volume<f32>, settings: &Settings) -> Result<Vec<Feature>, RadiomicsError> {
+    if settings.force2d.is_some() && settings.image_types.contains(&ImageType::Wavelet) {
+        // pyradiomics then decomposes in 2D (4 bands, `wavelet-LH`, ...); ours is the 3D transform
+        return Err(RadiomicsError::Setting { name: "force2D", detail: "with the Wavelet image type is not implemented".into() });
+    }
+    if let Some((image, mask, rest)) = crate::ibsi1::interpolated(image, mask, settings)? {
+        return extract(&image, &mask, &rest);
+    }
     if let Some((image, mask, rest)) = resampled(image, mask, settings)? {
         return extract(&image, &mask, &rest);
     }
     let transform = settings.normalize.map(|n| normalization(image, n));
+    let transform = transform.as_ref().map(|t| t as &dyn Fn(f64) -> f64);
+    match pre_cropped(image, mask, settings)? {
+        Some((image, mask)) => extract_prepared(&image, &mask, settings, transform),
+        None => extract_prepared(image, mask, settings, transform),
+    }
+}
+
+/// [`extract`] after resampling or cropping, with the whole image's normalisation `transform`.
+fn extract_prepared(
+    image: &Volume<f32>,
+    mask: &Volume<f32>,
+    settings: &Settings,
+    transform: Option<&dyn Fn(f64) -> f64>,
+) -> Result<Vec<Feature>, RadiomicsError> {
     let roi = match &transform {
         Some(t) => Roi::with_transform(image, mask, settings.label, settings.discretization, t)?,
         None => Roi::new(image, mask, settings.label, settings.discretization)?,
     };
-    let resegmented = match &settings.resegment {
-        Some(r) => {
+    let resegmented = match crate::ibsi1::resegment_interval(&roi, settings)? {
+        Some((low, high)) => {
             let mut out = roi.clone();
-            let (low, high) = resegment_bounds(&roi, r)?;
             out.resegment(low, high, settings.discretization)?;
             Some(out)
         }
@@ -272,8 +356,8 @@ pub fn extract(image: &Volume<f32>, mask: &Volume<f32>, settings: &Settings) -> 
         let texture_only =
             Settings { classes: settings.classes.iter().copied().filter(|c| *c != FeatureClass::Shape).collect(), ..settings.clone() };
         for kind in filtered_types {
-            for (name, response) in apply(&full, kind) {
-                let filtered = texture_roi.with_values(&response, settings.discretization)?;
+            for (name, response) in apply_in_box(&full, kind, texture_roi.offset, texture_roi.size) {
+                let filtered = texture_roi.with_box_values(&response, settings.discretization)?;
                 out.extend(features_of(&filtered, &filtered, &name, &texture_only));
             }
         }
@@ -282,7 +366,7 @@ pub fn extract(image: &Volume<f32>, mask: &Volume<f32>, settings: &Settings) -> 
 }
 
 /// Intensity bounds of a re-segmentation, read in its mode from the ROI's intensities.
-fn resegment_bounds(roi: &Roi, r: &Resegment) -> Result<(f64, f64), RadiomicsError> {
+pub(crate) fn resegment_bounds(roi: &Roi, r: &Resegment) -> Result<(f64, f64), RadiomicsError> {
     let values: Vec<f64> = roi.values().collect();
     let n = values.len() as f64;
     let mut range = r.range.clone();

@@ -32,10 +32,20 @@ pub fn log_name(sigma: f64) -> String {
 
 /// The filtered images of one image type, each with its name.
 pub fn apply(image: &Volume<f64>, kind: &ImageType) -> Vec<(String, Volume<f64>)> {
+    apply_in_box(image, kind, [0; 3], image.geometry.size)
+}
+
+/// The filtered images of one image type over the box of `size` voxels from voxel `lo` (a ROI's
+/// bounding box), on that box's grid: the values of the whole-image response there (scales such as
+/// max |x| still come from the whole image), without keeping whole filtered volumes where the filter
+/// does not need them (the wavelet's 8 bands).
+pub fn apply_in_box(image: &Volume<f64>, kind: &ImageType, lo: [usize; 3], size: [usize; 3]) -> Vec<(String, Volume<f64>)> {
     let max_abs = image.data.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let map = |f: &dyn Fn(f64) -> f64| Volume { geometry: image.geometry, data: image.data.iter().map(|&v| f(v)).collect() };
+    let boxed = image.crop(lo.map(|v| v as i64), size, 0.0);
+    let crop = |v: Volume<f64>| if v.geometry.size == size { v } else { v.crop(lo.map(|v| v as i64), size, 0.0) };
+    let map = |f: &dyn Fn(f64) -> f64| Volume { geometry: boxed.geometry, data: boxed.data.iter().map(|&v| f(v)).collect() };
     match kind {
-        ImageType::Original => vec![("original".into(), image.clone())],
+        ImageType::Original => vec![("original".into(), boxed.clone())],
         ImageType::Square => {
             let c = 1.0 / max_abs.sqrt();
             vec![("square".into(), map(&|x| (c * x) * (c * x)))]
@@ -55,7 +65,8 @@ pub fn apply(image: &Volume<f64>, kind: &ImageType) -> Vec<(String, Volume<f64>)
             )]
         }
         ImageType::Logarithm => {
-            let logged = map(&|x| {
+            // the scale is the whole image's
+            let log = |x: f64| {
                 if x > 0.0 {
                     (x + 1.0).ln()
                 } else if x < 0.0 {
@@ -63,10 +74,10 @@ pub fn apply(image: &Volume<f64>, kind: &ImageType) -> Vec<(String, Volume<f64>)
                 } else {
                     x
                 }
-            });
-            let new_max = logged.data.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            };
+            let new_max = image.data.iter().fold(0.0f64, |m, &v| m.max(log(v).abs()));
             let scale = max_abs / new_max;
-            vec![("logarithm".into(), Volume { geometry: logged.geometry, data: logged.data.iter().map(|v| v * scale).collect() })]
+            vec![("logarithm".into(), map(&|x| log(x) * scale))]
         }
         ImageType::Exponential => {
             let c = max_abs.ln() / max_abs;
@@ -76,8 +87,10 @@ pub fn apply(image: &Volume<f64>, kind: &ImageType) -> Vec<(String, Volume<f64>)
         ImageType::LoG(sigma) if !crate::log_filter::pyradiomics_computes(image.geometry.size, image.geometry.spacing, *sigma) => {
             Vec::new()
         }
-        ImageType::LoG(sigma) => vec![(log_name(*sigma), crate::log_filter::laplacian_of_gaussian(image, *sigma))],
-        ImageType::Wavelet => crate::wavelet::coif1_level1(image).into_iter().map(|(band, v)| (format!("wavelet-{band}"), v)).collect(),
+        ImageType::LoG(sigma) => vec![(log_name(*sigma), crop(crate::log_filter::laplacian_of_gaussian(image, *sigma)))],
+        ImageType::Wavelet => {
+            crate::wavelet::coif1_level1_box(image, lo, size).into_iter().map(|(band, v)| (format!("wavelet-{band}"), v)).collect()
+        }
     }
 }
 

@@ -1,33 +1,18 @@
 //! Gray level co-occurrence matrix (GLCM) features, in agreement with pyradiomics 3.0.1's `glcm` class
-//! under its defaults: distance 1 in 3D (13 directions), symmetrical matrices, no distance weighting,
-//! each feature computed per direction and averaged over the directions whose matrix is not empty.
+//! under its defaults: distance 1 in 3D (13 directions; 4 in-plane ones with `force2D`), symmetrical
+//! matrices, no distance weighting, each feature computed per direction and averaged over the
+//! directions whose matrix is not empty.
 //!
 //! As in pyradiomics, gray levels that do not occur in the ROI are left out of the matrices, the
 //! actual level values serve as `i` and `j`, and `Ng` (used by `Idmn`, `Idn` and the ranges of
-//! `p_{x+y}`, `p_{x-y}`) is the highest level in the ROI. All 13 matrices come from one pass over
+//! `p_{x+y}`, `p_{x-y}`) is the highest level in the ROI. All direction matrices come from one pass over
 //! the bounding box.
 
+use crate::neighbourhood::{Neighbourhood, Steps};
 use crate::roi::Roi;
 
 /// pyradiomics' `eps`: numpy.spacing(1).
 const EPS: f64 = f64::EPSILON;
-
-/// The 13 neighbour offsets (i, j, k) at infinity-norm distance 1, one of each opposite pair.
-pub const DIRECTIONS: [[isize; 3]; 13] = [
-    [1, 0, 0],
-    [0, 1, 0],
-    [0, 0, 1],
-    [1, 1, 0],
-    [1, -1, 0],
-    [1, 0, 1],
-    [1, 0, -1],
-    [0, 1, 1],
-    [0, 1, -1],
-    [1, 1, 1],
-    [1, 1, -1],
-    [1, -1, 1],
-    [1, -1, -1],
-];
 
 /// Gray levels present in the ROI (ascending) and, per level 0..=n_levels, its index among them.
 pub(crate) fn present_levels(roi: &Roi) -> (Vec<u32>, Vec<usize>) {
@@ -43,60 +28,28 @@ pub(crate) fn present_levels(roi: &Roi) -> (Vec<u32>, Vec<usize>) {
     (present, index)
 }
 
-/// Memory offset of one step along each of [`DIRECTIONS`] in the ROI's bounding box.
-pub(crate) fn offsets(roi: &Roi) -> [isize; 13] {
-    let [si, sj, _] = roi.size.map(|s| s as isize);
-    DIRECTIONS.map(|[a, b, c]| a + si * (b + sj * c))
-}
-
-/// Steps a voxel at `pos` can take inside a box of `size`, per axis, backwards / not / forwards.
-#[inline]
-pub(crate) fn reach(size: [usize; 3], pos: [usize; 3]) -> [[usize; 3]; 3] {
-    [0, 1, 2].map(|a| [pos[a], usize::MAX, size[a] - 1 - pos[a]])
-}
-
-/// How many steps along `d` stay inside the box, from a voxel's [`reach`].
-#[inline]
-pub(crate) fn room(reach: &[[usize; 3]; 3], d: [isize; 3]) -> usize {
-    let along = |a: usize| reach[a][(d[a] + 1) as usize];
-    along(0).min(along(1)).min(along(2))
-}
-
 /// Mean of the values that are not NaN (numpy's `nanmean`); NaN when none is left.
 pub(crate) fn nanmean(values: impl Iterator<Item = f64>) -> f64 {
     let (sum, n) = values.filter(|v| !v.is_nan()).fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
     if n == 0 { f64::NAN } else { sum / n as f64 }
 }
 
-/// Co-occurrence counts per direction, `n` x `n` over the present levels, already symmetrical.
-fn matrices(roi: &Roi, index: &[usize], n: usize) -> Vec<Vec<f64>> {
-    let mut counts = vec![vec![0u64; n * n]; DIRECTIONS.len()];
-    let offsets = offsets(roi);
-    let [si, sj, sk] = roi.size;
-    for k in 0..sk {
-        for j in 0..sj {
-            for i in 0..si {
-                // levels are 0 outside the mask
-                let idx = roi.index(i, j, k);
-                let level = roi.levels[idx];
-                if level == 0 {
-                    continue;
-                }
-                let row = index[level as usize] * n;
-                let reach = reach(roi.size, [i, j, k]);
-                // away from the box's faces every neighbour exists
-                let interior = reach.iter().all(|r| r[0] > 0 && r[2] > 0);
-                for ((count, &d), &off) in counts.iter_mut().zip(&DIRECTIONS).zip(&offsets) {
-                    if interior || room(&reach, d) > 0 {
-                        let other = roi.levels[idx.wrapping_add_signed(off)];
-                        if other != 0 {
-                            count[row + index[other as usize]] += 1;
-                        }
-                    }
+/// Co-occurrence counts per direction of `neighbourhood`, `n` x `n` over the present levels,
+/// already symmetrical.
+fn matrices(roi: &Roi, index: &[usize], n: usize, neighbourhood: Neighbourhood) -> Vec<Vec<f64>> {
+    let steps = Steps::new(roi, neighbourhood);
+    let mut counts = vec![vec![0u64; n * n]; steps.directions.len()];
+    steps.for_each_voxel(roi, |idx, level, reach| {
+        let row = index[level as usize] * n;
+        for ((count, &d), &off) in counts.iter_mut().zip(&steps.directions).zip(&steps.offsets) {
+            if reach.can_step(d) {
+                let other = roi.levels[idx.wrapping_add_signed(off)];
+                if other != 0 {
+                    count[row + index[other as usize]] += 1;
                 }
             }
         }
-    }
+    });
     counts
         .into_iter()
         .map(|c| {
@@ -336,12 +289,17 @@ fn direction_features(p: &[f64], levels: &[f64], ng: usize) -> [f64; 24] {
     ]
 }
 
-/// The GLCM features in pyradiomics' names (without the `original_glcm_` prefix).
+/// The GLCM features in pyradiomics' names (without the `original_glcm_` prefix), in 3D.
 pub fn features(roi: &Roi) -> Vec<(&'static str, f64)> {
+    features_in(roi, Neighbourhood::Volume)
+}
+
+/// The GLCM features over the directions of `neighbourhood` (4 in-plane ones with `force2D`).
+pub fn features_in(roi: &Roi, neighbourhood: Neighbourhood) -> Vec<(&'static str, f64)> {
     let (present, index) = present_levels(roi);
     let n = present.len();
     let levels: Vec<f64> = present.iter().map(|&g| g as f64).collect();
-    let per_direction: Vec<[f64; 24]> = matrices(roi, &index, n)
+    let per_direction: Vec<[f64; 24]> = matrices(roi, &index, n, neighbourhood)
         .into_iter()
         .filter_map(|mut p| {
             let total: f64 = p.iter().sum();
@@ -355,14 +313,14 @@ pub fn features(roi: &Roi) -> Vec<(&'static str, f64)> {
     NAMES.iter().enumerate().map(|(f, &name)| (name, nanmean(per_direction.iter().map(|d| d[f])))).collect()
 }
 
-/// The GLCM features of the 13 direction matrices summed into one (pyradiomics' `weightingNorm:
-/// no_weighting`): features computed once on the merged matrix.
-pub fn features_merged(roi: &Roi) -> Vec<(&'static str, f64)> {
+/// The GLCM features of the direction matrices of `neighbourhood` summed into one (pyradiomics'
+/// `weightingNorm: no_weighting`): features computed once on the merged matrix.
+pub fn features_merged(roi: &Roi, neighbourhood: Neighbourhood) -> Vec<(&'static str, f64)> {
     let (present, index) = present_levels(roi);
     let n = present.len();
     let levels: Vec<f64> = present.iter().map(|&g| g as f64).collect();
     let mut merged = vec![0.0; n * n];
-    for p in matrices(roi, &index, n) {
+    for p in matrices(roi, &index, n, neighbourhood) {
         merged.iter_mut().zip(&p).for_each(|(m, v)| *m += v);
     }
     let total: f64 = merged.iter().sum();
@@ -400,7 +358,7 @@ mod tests {
         // pyradiomics' documentation: 5x5 image, angle 0 gives this symmetrical GLCM
         let r = roi(&[&[1, 2, 5, 2, 3], &[3, 2, 1, 3, 1], &[1, 3, 5, 5, 2], &[1, 1, 1, 1, 2], &[1, 2, 4, 3, 5]]);
         let (present, index) = present_levels(&r);
-        let p = &matrices(&r, &index, present.len())[0];
+        let p = &matrices(&r, &index, present.len(), Neighbourhood::Volume)[0];
         let want = [6, 4, 3, 0, 0, 4, 0, 2, 1, 3, 3, 2, 0, 1, 2, 0, 1, 1, 0, 0, 0, 3, 2, 0, 2];
         assert_eq!(p, &want.map(|v| v as f64).to_vec());
     }

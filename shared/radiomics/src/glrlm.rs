@@ -1,59 +1,48 @@
 //! Gray level run length matrix (GLRLM) features, in agreement with pyradiomics 3.0.1's `glrlm` class
-//! under its defaults: runs along the 13 directions of 3D, no distance weighting, each feature
-//! computed per direction and averaged over the directions.
+//! under its defaults: runs along the 13 directions of 3D (the 4 in-plane ones with `force2D`), no
+//! distance weighting, each feature computed per direction and averaged over the directions.
 //!
 //! A run is a maximal line of consecutive mask voxels with the same gray level; voxels outside the
 //! mask or the bounding box end it. As in pyradiomics, gray levels that do not occur in the ROI are
 //! left out and the actual level values serve as `i`; `j` is the run length in voxels and `Nr(θ)` the
 //! number of runs along direction θ.
 
-use crate::glcm::{DIRECTIONS, nanmean, offsets, present_levels, reach, room};
+use crate::glcm::{nanmean, present_levels};
+use crate::neighbourhood::{Neighbourhood, Steps};
 use crate::roi::Roi;
 
 /// pyradiomics' `eps`: numpy.spacing(1).
 const EPS: f64 = f64::EPSILON;
 
-/// Run counts per direction: `n` present levels x `max_len` run lengths (length j at column j - 1).
-fn matrices(roi: &Roi, index: &[usize], n: usize, max_len: usize) -> Vec<Vec<u64>> {
-    let mut counts = vec![vec![0u64; n * max_len]; DIRECTIONS.len()];
-    let offsets = offsets(roi);
-    let [si, sj, sk] = roi.size;
-    for k in 0..sk {
-        for j in 0..sj {
-            for i in 0..si {
-                // levels are 0 outside the mask, so an equal level means inside it
-                let idx = roi.index(i, j, k);
-                let level = roi.levels[idx];
-                if level == 0 {
-                    continue;
-                }
-                let row = index[level as usize] * max_len;
-                let reach = reach(roi.size, [i, j, k]);
-                // away from the box's faces every neighbour exists
-                let interior = reach.iter().all(|r| r[0] > 0 && r[2] > 0);
-                for ((count, &d), &off) in counts.iter_mut().zip(&DIRECTIONS).zip(&offsets) {
-                    // only the first voxel of a run walks it
-                    if (interior || room(&reach, d.map(|c| -c)) > 0) && roi.levels[idx.wrapping_add_signed(-off)] == level {
-                        continue;
-                    }
-                    if !(interior || room(&reach, d) > 0) || roi.levels[idx.wrapping_add_signed(off)] != level {
-                        count[row] += 1;
-                        continue;
-                    }
-                    let ahead = room(&reach, d);
-                    let (mut len, mut at) = (1, idx);
-                    while len <= ahead {
-                        at = at.wrapping_add_signed(off);
-                        if roi.levels[at] != level {
-                            break;
-                        }
-                        len += 1;
-                    }
-                    count[row + len - 1] += 1;
-                }
+/// Run counts per direction of `neighbourhood`: `n` present levels x `max_len` run lengths (length
+/// j at column j - 1).
+fn matrices(roi: &Roi, index: &[usize], n: usize, max_len: usize, neighbourhood: Neighbourhood) -> Vec<Vec<u64>> {
+    let steps = Steps::new(roi, neighbourhood);
+    let mut counts = vec![vec![0u64; n * max_len]; steps.directions.len()];
+    steps.for_each_voxel(roi, |idx, level, reach| {
+        let row = index[level as usize] * max_len;
+        for ((count, &d), &off) in counts.iter_mut().zip(&steps.directions).zip(&steps.offsets) {
+            // only the first voxel of a run walks it (levels are 0 outside the mask, so an equal
+            // level means inside it)
+            if reach.can_step(d.map(|c| -c)) && roi.levels[idx.wrapping_add_signed(-off)] == level {
+                continue;
             }
+            if !reach.can_step(d) || roi.levels[idx.wrapping_add_signed(off)] != level {
+                count[row] += 1;
+                continue;
+            }
+            let ahead = reach.room(d);
+            let (mut len, mut at) = (1, idx);
+            while len <= ahead {
+                at = at.wrapping_add_signed(off);
+                if roi.levels[at] != level {
+                    break;
+                }
+                len += 1;
+            }
+            count[row + len - 1] += 1;
         }
-    }
+    });
     counts
 }
 
@@ -137,24 +126,31 @@ fn direction_features(counts: &[u64], levels: &[f64], max_len: usize) -> Option<
     ])
 }
 
-/// The GLRLM features in pyradiomics' names (without the `original_glrlm_` prefix).
+/// The GLRLM features in pyradiomics' names (without the `original_glrlm_` prefix), in 3D.
 pub fn features(roi: &Roi) -> Vec<(&'static str, f64)> {
+    features_in(roi, Neighbourhood::Volume)
+}
+
+/// The GLRLM features over the directions of `neighbourhood` (4 in-plane ones with `force2D`).
+pub fn features_in(roi: &Roi, neighbourhood: Neighbourhood) -> Vec<(&'static str, f64)> {
     let (present, index) = present_levels(roi);
     let levels: Vec<f64> = present.iter().map(|&g| g as f64).collect();
     let max_len = roi.size.iter().copied().max().unwrap_or(1);
-    let per_direction: Vec<[f64; 16]> =
-        matrices(roi, &index, present.len(), max_len).iter().filter_map(|c| direction_features(c, &levels, max_len)).collect();
+    let per_direction: Vec<[f64; 16]> = matrices(roi, &index, present.len(), max_len, neighbourhood)
+        .iter()
+        .filter_map(|c| direction_features(c, &levels, max_len))
+        .collect();
     NAMES.iter().enumerate().map(|(f, &name)| (name, nanmean(per_direction.iter().map(|d| d[f])))).collect()
 }
 
-/// The GLRLM features of the 13 direction matrices summed into one (pyradiomics' `weightingNorm:
-/// no_weighting`; the voxel count of the run percentage then counts every voxel 13 times, as
-/// pyradiomics' does).
-pub fn features_merged(roi: &Roi) -> Vec<(&'static str, f64)> {
+/// The GLRLM features of the direction matrices of `neighbourhood` summed into one (pyradiomics'
+/// `weightingNorm: no_weighting`; the voxel count of the run percentage then counts every voxel once
+/// per direction, as pyradiomics' does).
+pub fn features_merged(roi: &Roi, neighbourhood: Neighbourhood) -> Vec<(&'static str, f64)> {
     let (present, index) = present_levels(roi);
     let levels: Vec<f64> = present.iter().map(|&g| g as f64).collect();
     let max_len = roi.size.iter().copied().max().unwrap_or(1);
-    let all = matrices(roi, &index, present.len(), max_len);
+    let all = matrices(roi, &index, present.len(), max_len, neighbourhood);
     let mut merged = vec![0u64; present.len() * max_len];
     for c in &all {
         merged.iter_mut().zip(c).for_each(|(m, v)| *m += v);
@@ -183,11 +179,11 @@ mod tests {
             offset: [0; 3],
         };
         let (present, index) = present_levels(&roi);
-        let runs = &matrices(&roi, &index, present.len(), 5)[0];
+        let runs = &matrices(&roi, &index, present.len(), 5, Neighbourhood::Volume)[0];
         let want = [[1, 0, 1, 0, 0], [3, 0, 1, 0, 0], [4, 1, 1, 0, 0], [1, 1, 0, 0, 0], [3, 0, 0, 0, 0]];
         assert_eq!(runs, &want.iter().flatten().copied().collect::<Vec<u64>>());
         // every voxel lies in exactly one run of each direction
-        for (d, m) in matrices(&roi, &index, present.len(), 5).iter().enumerate() {
+        for (d, m) in matrices(&roi, &index, present.len(), 5, Neighbourhood::Volume).iter().enumerate() {
             let voxels: u64 = m.iter().enumerate().map(|(x, &c)| c * (x as u64 % 5 + 1)).sum();
             assert_eq!(voxels, 25, "direction {d}");
         }

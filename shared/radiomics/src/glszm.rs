@@ -1,5 +1,6 @@
 //! Gray level size zone matrix (GLSZM) features, in agreement with pyradiomics 3.0.1's `glszm` class
-//! (IBSI chapter 3.8): zones are 26-connected groups of mask voxels sharing one gray level.
+//! (IBSI chapter 3.8): zones are 26-connected groups of mask voxels sharing one gray level (8-connected
+//! within a slice with `force2D`).
 //!
 //! Zones are found by an iterative flood fill over the ROI bounding box with a visited bitmap. The
 //! matrix keeps only the gray levels and zone sizes that occur, and features use the actual gray-level
@@ -8,6 +9,7 @@
 //! The [`GraySizeMatrix`] (gray level × size counts) and its [`Sums`] are shared with the GLDM, whose
 //! features have the same shape.
 
+use crate::neighbourhood::Neighbourhood;
 use crate::roi::Roi;
 
 /// pyradiomics' `eps` in the entropies: numpy.spacing(1).
@@ -118,10 +120,12 @@ pub struct Sums {
     pub entropy: f64,
 }
 
-/// Sizes of the 26-connected zones of equal gray level inside the mask, as (gray level, voxels) pairs
-/// in the order their first voxel appears in memory.
-pub fn zones(roi: &Roi) -> Vec<(u32, usize)> {
-    let [nx, ny, nz] = roi.size;
+/// Sizes of the zones of equal gray level inside the mask, connected through `neighbourhood` (26-
+/// connected in 3D, 8-connected within a slice), as (gray level, voxels) pairs in the order their
+/// first voxel appears in memory.
+pub fn zones(roi: &Roi, neighbourhood: Neighbourhood) -> Vec<(u32, usize)> {
+    let [nx, ny, _] = roi.size;
+    let window = neighbourhood.window();
     let mut visited = vec![false; roi.levels.len()];
     let mut stack = Vec::new();
     let mut found = Vec::new();
@@ -136,27 +140,25 @@ pub fn zones(roi: &Roi) -> Vec<(u32, usize)> {
         let mut size = 0;
         while let Some(idx) = stack.pop() {
             size += 1;
-            let (i, j, k) = (idx % nx, (idx / nx) % ny, idx / (nx * ny));
-            for kk in k.saturating_sub(1)..=(k + 1).min(nz - 1) {
-                for jj in j.saturating_sub(1)..=(j + 1).min(ny - 1) {
-                    let row = nx * (jj + ny * kk);
-                    for n in row + i.saturating_sub(1)..=row + (i + 1).min(nx - 1) {
-                        if !visited[n] && roi.levels[n] == level {
-                            visited[n] = true;
-                            stack.push(n);
-                        }
+            let pos = [idx % nx, (idx / nx) % ny, idx / (nx * ny)];
+            window.for_each_row(roi.size, pos, |row| {
+                for n in row {
+                    if !visited[n] && roi.levels[n] == level {
+                        visited[n] = true;
+                        stack.push(n);
                     }
                 }
-            }
+            });
         }
         found.push((level, size));
     }
     found
 }
 
-/// The GLSZM of the ROI: rows are the gray levels that occur, columns the zone sizes that occur.
-pub fn matrix(roi: &Roi) -> GraySizeMatrix {
-    let zones = zones(roi);
+/// The GLSZM of the ROI with zones connected through `neighbourhood`: rows are the gray levels that
+/// occur, columns the zone sizes that occur.
+pub fn matrix(roi: &Roi, neighbourhood: Neighbourhood) -> GraySizeMatrix {
+    let zones = zones(roi, neighbourhood);
     let mut sizes: Vec<usize> = zones.iter().map(|&(_, s)| s).collect();
     sizes.sort_unstable();
     sizes.dedup();
@@ -169,9 +171,14 @@ pub fn matrix(roi: &Roi) -> GraySizeMatrix {
     GraySizeMatrix::from_dense(&dense, rows, cols, |c| sizes[c] as f64)
 }
 
-/// The GLSZM features, in pyradiomics' names (without the `original_glszm_` prefix).
+/// The GLSZM features, in pyradiomics' names (without the `original_glszm_` prefix), in 3D.
 pub fn features(roi: &Roi) -> Vec<(&'static str, f64)> {
-    let s = matrix(roi).sums();
+    features_in(roi, Neighbourhood::Volume)
+}
+
+/// The GLSZM features of zones connected through `neighbourhood` (8-connected with `force2D`).
+pub fn features_in(roi: &Roi, neighbourhood: Neighbourhood) -> Vec<(&'static str, f64)> {
+    let s = matrix(roi, neighbourhood).sums();
     let nz = s.total;
     vec![
         ("GrayLevelNonUniformity", s.gray_squares / nz),
@@ -220,7 +227,7 @@ pub(crate) mod tests {
 
     #[test]
     fn documented_example_matrix() {
-        let m = matrix(&roi_2d(&DOC_IMAGE));
+        let m = matrix(&roi_2d(&DOC_IMAGE), Neighbourhood::Volume);
         assert_eq!(m.gray, vec![1.0, 2.0, 3.0, 4.0, 5.0]);
         assert_eq!(m.sizes, vec![1.0, 2.0, 3.0, 4.0, 5.0]);
         #[rustfmt::skip]

@@ -5,6 +5,7 @@
 //! statistics, gray levels after discretisation for the texture matrices. Each feature family is a
 //! module with one `features(&Roi) -> Vec<(&'static str, f64)>` function.
 
+pub mod convolution;
 pub mod error;
 pub mod extract;
 pub mod filters;
@@ -13,7 +14,12 @@ pub mod glcm;
 pub mod gldm;
 pub mod glrlm;
 pub mod glszm;
+pub mod ibsi1;
+pub mod ibsi2;
+pub mod ibsi_wavelet;
+pub mod laws;
 pub mod log_filter;
+pub mod neighbourhood;
 pub mod ngtdm;
 pub mod params;
 pub mod roi;

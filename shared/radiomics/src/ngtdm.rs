@@ -2,12 +2,13 @@
 //! `ngtdm` class with its default distance 1 (IBSI chapter 3.11).
 //!
 //! For each mask voxel the neighbourhood average is the mean gray level of the voxels of its
-//! 26-neighbourhood that are inside the mask (the centre excluded); voxels without such a neighbour
-//! are left out. Per gray level i the matrix holds n_i (voxels with a valid neighbourhood) and s_i
-//! (the sum of |i - average| over them). Gray levels with n_i = 0 are dropped and the features use the
+//! 26-neighbourhood (the 8 in-plane neighbours with `force2D`) that are inside the mask (the centre
+//! excluded); voxels without such a neighbour are left out. Per gray level i the matrix holds n_i
+//! (voxels with a valid neighbourhood) and s_i (the sum of |i - average| over them). Gray levels with n_i = 0 are dropped and the features use the
 //! actual gray-level values. Degenerate cases follow pyradiomics: Coarseness is 10⁶ when Σ p_i s_i = 0,
 //! and Contrast, Busyness and Strength are 0 when their denominators vanish.
 
+use crate::neighbourhood::Neighbourhood;
 use crate::roi::Roi;
 
 /// pyradiomics' Coarseness when Σ p_i s_i = 0.
@@ -24,9 +25,10 @@ pub struct Ngtdm {
     pub diff: Vec<f64>,
 }
 
-/// The NGTDM of the ROI, in one pass over the bounding box.
-pub fn matrix(roi: &Roi) -> Ngtdm {
+/// The NGTDM of the ROI over the neighbours of `neighbourhood`, in one pass over the bounding box.
+pub fn matrix(roi: &Roi, neighbourhood: Neighbourhood) -> Ngtdm {
     let [nx, ny, nz] = roi.size;
+    let window = neighbourhood.window();
     let levels = roi.n_levels as usize + 1;
     let (mut count, mut diff) = (vec![0.0; levels], vec![0.0; levels]);
     for k in 0..nz {
@@ -39,17 +41,14 @@ pub fn matrix(roi: &Roi) -> Ngtdm {
                 }
                 // the centre voxel is inside the mask: count it and take it back out afterwards
                 let (mut sum, mut w) = (0u64, 0u32);
-                for kk in k.saturating_sub(1)..=(k + 1).min(nz - 1) {
-                    for jj in j.saturating_sub(1)..=(j + 1).min(ny - 1) {
-                        let row = nx * (jj + ny * kk);
-                        for &other in &roi.levels[row + i.saturating_sub(1)..=row + (i + 1).min(nx - 1)] {
-                            if other != 0 {
-                                sum += u64::from(other);
-                                w += 1;
-                            }
+                window.for_each_row(roi.size, [i, j, k], |row| {
+                    for &other in &roi.levels[row] {
+                        if other != 0 {
+                            sum += u64::from(other);
+                            w += 1;
                         }
                     }
-                }
+                });
                 let (sum, w) = (sum - u64::from(level), w - 1);
                 if w > 0 {
                     count[level as usize] += 1.0;
@@ -67,9 +66,14 @@ pub fn matrix(roi: &Roi) -> Ngtdm {
     m
 }
 
-/// The NGTDM features, in pyradiomics' names (without the `original_ngtdm_` prefix).
+/// The NGTDM features, in pyradiomics' names (without the `original_ngtdm_` prefix), in 3D.
 pub fn features(roi: &Roi) -> Vec<(&'static str, f64)> {
-    let m = matrix(roi);
+    features_in(roi, Neighbourhood::Volume)
+}
+
+/// The NGTDM features over the neighbours of `neighbourhood` (the 8 in-plane ones with `force2D`).
+pub fn features_in(roi: &Roi, neighbourhood: Neighbourhood) -> Vec<(&'static str, f64)> {
+    let m = matrix(roi, neighbourhood);
     // N_vp: voxels with a valid neighbourhood (0 only when no two mask voxels touch)
     let nvp: f64 = m.count.iter().sum();
     let p: Vec<f64> = m.count.iter().map(|n| n / nvp).collect();
@@ -108,7 +112,7 @@ mod tests {
     fn documented_example_matrix() {
         // pyradiomics' documented 4x4 example (no voxel of gray level 4)
         let image: [&[u32]; 4] = [&[1, 2, 5, 2], &[3, 5, 1, 3], &[1, 3, 5, 5], &[3, 1, 1, 1]];
-        let m = matrix(&roi_2d(&image));
+        let m = matrix(&roi_2d(&image), Neighbourhood::Volume);
         assert_eq!(m.gray, vec![1.0, 2.0, 3.0, 5.0]);
         assert_eq!(m.count, vec![6.0, 2.0, 4.0, 4.0]);
         // s_i recomputed by hand from the image (the documentation's worked terms and table differ in places)

@@ -1,9 +1,10 @@
 //! pyradiomics parameter files (YAML): `setting`, `imageType` and `featureClass`, read so that a user
 //! switches from pyradiomics without rewriting their settings. Unknown keys are errors that name the
-//! key and line; settings this extractor does not implement are errors too. Four bookkeeping settings
-//! are accepted without effect: `minimumROIDimensions`, `padDistance` (5, the default, with resampling),
-//! `geometryTolerance` (image and mask must match within 1e-3 mm) and `additionalInfo`. Resampling
-//! (`resampledPixelSpacing`) is read with the B-spline interpolator only, pyradiomics' default.
+//! key and line; settings this extractor does not implement are errors too. Three bookkeeping settings
+//! are accepted without effect: `minimumROIDimensions`, `geometryTolerance` (image and mask must match
+//! within 1e-3 mm) and `additionalInfo`. Resampling (`resampledPixelSpacing`) is read with the
+//! B-spline interpolator only, pyradiomics' default; `preCrop` and `padDistance` crop with padding;
+//! `force2D` and `force2Ddimension` compute the texture classes within slices.
 //!
 //! The YAML read here is the subset parameter files use: nested block mappings by indentation,
 //! `- item` block lists, flow lists `[a, b]`, `{}` and empty values, numbers, booleans, quoted and
@@ -12,6 +13,7 @@
 use crate::error::RadiomicsError;
 use crate::extract::{FeatureClass, Normalize, Resegment, ResegmentMode, Settings};
 use crate::filters::ImageType;
+use crate::neighbourhood::SliceAxis;
 use crate::roi::Discretization;
 
 /// A parsed YAML value of the supported subset.
@@ -131,7 +133,9 @@ pub fn settings_from_yaml(text: &str) -> Result<Settings, RadiomicsError> {
     let mut s = Settings::default();
     let (mut pending_scale, mut pending_outliers) = (None, None);
     // pyradiomics' default interpolator is sitkBSpline; `interpolator: ~` turns resampling off
-    let (mut spacing, mut bspline, mut pad) = (None, true, None);
+    let (mut spacing, mut bspline) = (None, true);
+    // pyradiomics' `force2D` (default false) and `force2Ddimension` (default 0), in either order
+    let (mut force2d, mut slice_axis) = (false, SliceAxis::Z);
     for (key, line, value) in &top {
         match (key.as_str(), value) {
             ("setting", Yaml::Map(entries)) => {
@@ -148,7 +152,19 @@ pub fn settings_from_yaml(text: &str) -> Result<Settings, RadiomicsError> {
                         "label" => s.label = number(v, k, *l)?,
                         "voxelArrayShift" => s.voxel_array_shift = number(v, k, *l)?,
                         // accepted with the value this extractor implements
-                        "force2D" | "correctMask" if *v == Yaml::Bool(false) => {}
+                        "correctMask" if *v == Yaml::Bool(false) => {}
+                        "force2D" => match v {
+                            Yaml::Bool(b) => force2d = *b,
+                            other => return Err(err(*l, format!("force2D must be true or false, got {other:?}"))),
+                        },
+                        "force2Ddimension" => {
+                            let d = number(v, k, *l)?;
+                            slice_axis = [0.0, 1.0, 2.0]
+                                .iter()
+                                .position(|&x| x == d)
+                                .and_then(SliceAxis::from_dimension)
+                                .ok_or_else(|| err(*l, format!("force2Ddimension must be 0, 1 or 2, got {d}")))?;
+                        }
                         "weightingNorm" if *v == Yaml::Text("no_weighting".into()) => s.merge_directions = true,
                         "minimumROIDimensions"
                         | "geometryTolerance"
@@ -232,9 +248,18 @@ pub fn settings_from_yaml(text: &str) -> Result<Settings, RadiomicsError> {
                             }
                         },
                         "padDistance" if *v == Yaml::Null => {}
-                        "padDistance" => pad = Some((number(v, k, *l)?, *l)),
-                        "preCrop" if matches!(v, Yaml::Null | Yaml::Bool(false)) => {}
-                        "preCrop" => return Err(err(*l, "setting preCrop is not implemented yet".into())),
+                        "padDistance" => {
+                            let p = number(v, k, *l)?;
+                            if !(p >= 0.0 && p.fract() == 0.0 && p <= 1e6) {
+                                return Err(err(*l, format!("padDistance {p} must be a whole number of voxels >= 0")));
+                            }
+                            s.pad_distance = p as usize;
+                        }
+                        "preCrop" => match v {
+                            Yaml::Null => {}
+                            Yaml::Bool(b) => s.pre_crop = *b,
+                            other => return Err(err(*l, format!("preCrop must be true or false, got {other:?}"))),
+                        },
                         other => return Err(err(*l, format!("unknown setting {other:?}"))),
                     }
                 }
@@ -336,11 +361,7 @@ pub fn settings_from_yaml(text: &str) -> Result<Settings, RadiomicsError> {
     if bspline {
         s.resample = spacing;
     }
-    if let (Some(_), Some((p, l))) = (s.resample, pad)
-        && p != 5.0
-    {
-        return Err(err(l, format!("padDistance {p} with resampling is not supported (only 5, the default)")));
-    }
+    s.force2d = force2d.then_some(slice_axis);
     if let Some(r) = &s.resegment
         && r.range.is_empty()
     {
@@ -397,12 +418,31 @@ mod tests {
             ("setting:\n  resampledPixelSpacing: [1, 1, 1]\n  interpolator: sitkLinear\n", "line 3"),
             ("setting:\n  resampledPixelSpacing: [1, 1]\n", "line 2"),
             ("setting:\n  resampledPixelSpacing: [1, -1, 1]\n", "line 2"),
-            ("setting:\n  padDistance: 10\n  resampledPixelSpacing: [1, 1, 1]\n", "line 2"),
+            ("setting:\n  padDistance: 2.5\n  resampledPixelSpacing: [1, 1, 1]\n", "line 2"),
+            ("setting:\n  preCrop: yes please\n", "line 2"),
         ] {
             let e = settings_from_yaml(text).unwrap_err().to_string();
             assert!(e.contains(line), "{text:?}: {e}");
         }
-        assert!(settings_from_yaml("setting:\n  padDistance: 10\n").is_ok());
+        let s = settings_from_yaml("setting:\n  padDistance: 10\n  preCrop: true\n").unwrap();
+        assert_eq!((s.pad_distance, s.pre_crop), (10, true));
+    }
+
+    #[test]
+    fn force2d_and_its_dimension() {
+        // (parameter text, slice axis read or None)
+        let cases = [
+            ("setting:\n  force2D: false\n  force2Ddimension: 1\n", None),
+            ("setting:\n  force2D: true\n", Some(SliceAxis::Z)),
+            ("setting:\n  force2Ddimension: 2\n  force2D: true\n", Some(SliceAxis::X)),
+            ("setting:\n  force2D: true\n  force2Ddimension: 1\n", Some(SliceAxis::Y)),
+        ];
+        for (text, want) in cases {
+            assert_eq!(settings_from_yaml(text).unwrap().force2d, want, "{text:?}");
+        }
+        for text in ["setting:\n  force2D: true\n  force2Ddimension: 3\n", "setting:\n  force2D: yes\n"] {
+            assert!(settings_from_yaml(text).unwrap_err().to_string().contains("line"), "{text:?}");
+        }
     }
 
     #[test]

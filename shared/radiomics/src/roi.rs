@@ -18,6 +18,16 @@ pub enum Discretization {
     BinWidth(f64),
     /// Fixed number of bins (pyradiomics `binCount`).
     BinCount(u32),
+    /// Fixed bin width with bins counted from a set lower bound (IBSI's *fixed bin size* with the
+    /// re-segmentation range's lower bound as minimum: level = floor((x - lower_bound) / width) + 1),
+    /// where pyradiomics starts from `min - min mod width`. Intensities below the bound (none after
+    /// range re-segmentation) extend the bins downwards by whole widths.
+    BinWidthFrom {
+        /// The bin width.
+        width: f64,
+        /// The lower edge of the first bin.
+        lower_bound: f64,
+    },
 }
 
 /// The mask's bounding box with what the feature families need.
@@ -120,12 +130,25 @@ impl Roi {
     /// anew.
     pub fn with_values(&self, image: &Volume<f64>, discretization: Discretization) -> Result<Self, RadiomicsError> {
         let g = &image.geometry;
+        self.with_values_at(|a, b, c| image.data[g.index(a, b, c)], discretization)
+    }
+
+    /// As [`Roi::with_values`], from a response computed over the bounding box only (its grid is the
+    /// box's: `image.geometry.size == self.size`).
+    pub fn with_box_values(&self, image: &Volume<f64>, discretization: Discretization) -> Result<Self, RadiomicsError> {
+        assert_eq!(image.geometry.size, self.size, "a response over the ROI's bounding box");
+        let o = self.offset;
+        self.with_values_at(|a, b, c| image.data[self.index(a - o[0], b - o[1], c - o[2])], discretization)
+    }
+
+    /// The ROI with the value at full-image voxel (a, b, c) given by `value`.
+    fn with_values_at(&self, value: impl Fn(usize, usize, usize) -> f64, discretization: Discretization) -> Result<Self, RadiomicsError> {
         let mut roi = self.clone();
         for k in 0..self.size[2] {
             for j in 0..self.size[1] {
                 for i in 0..self.size[0] {
                     let (a, b, c) = (i + self.offset[0], j + self.offset[1], k + self.offset[2]);
-                    let v = image.data[g.index(a, b, c)];
+                    let v = value(a, b, c);
                     let idx = self.index(i, j, k);
                     if self.mask[idx] && !v.is_finite() {
                         return Err(RadiomicsError::NonFiniteVoxel { i: a, j: b, k: c });
@@ -189,11 +212,19 @@ pub fn bin_edges(values: &[f64], discretization: Discretization) -> Result<Vec<f
     let min = values.iter().cloned().fold(f64::INFINITY, f64::min);
     let max = values.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
     match discretization {
-        Discretization::BinWidth(w) => {
+        Discretization::BinWidth(w) | Discretization::BinWidthFrom { width: w, .. } => {
             if !(w > 0.0 && w.is_finite()) {
                 return Err(RadiomicsError::Setting { name: "binWidth", detail: format!("{w} is not a positive number") });
             }
-            let low = min - min.rem_euclid(w);
+            let low = match discretization {
+                Discretization::BinWidthFrom { lower_bound, .. } if lower_bound.is_finite() => {
+                    lower_bound - ((lower_bound - min) / w).ceil().max(0.0) * w
+                }
+                Discretization::BinWidthFrom { lower_bound, .. } => {
+                    return Err(RadiomicsError::Setting { name: "binWidth", detail: format!("lower bound {lower_bound} is not a number") });
+                }
+                _ => min - min.rem_euclid(w),
+            };
             let high = max + 2.0 * w;
             // numpy.arange(low, high, w): ceil((high - low) / w) values low + k w
             let count = ((high - low) / w).ceil();
@@ -239,6 +270,25 @@ mod tests {
         assert_eq!(edges[0], -1025.0);
         // a flat region still gets two edges: one bin holds it
         assert_eq!(bin_edges(&[50.0, 50.0], Discretization::BinWidth(25.0)).unwrap(), vec![50.0, 75.0]);
+    }
+
+    #[test]
+    fn bin_width_from_a_bound_counts_from_the_bound() {
+        // IBSI fixed bin size from -1000 HU: -939 is in bin floor(61 / 25) + 1 = 3 (pyradiomics: 1)
+        let from = Discretization::BinWidthFrom { width: 25.0, lower_bound: -1000.0 };
+        let cases: [(&[f64], Discretization, f64, &[(f64, usize)]); 3] = [
+            (&[-939.0, 393.0], from, -1000.0, &[(-939.0, 3), (393.0, 56), (-1000.0, 1), (-975.0, 2)]),
+            (&[-939.0, 393.0], Discretization::BinWidth(25.0), -950.0, &[(-939.0, 1), (393.0, 54)]),
+            // below the bound: whole bins added below it
+            (&[-1010.0, 0.0], from, -1025.0, &[(-1010.0, 1), (-1000.0, 2)]),
+        ];
+        for (values, d, first, levels) in cases {
+            let edges = bin_edges(values, d).unwrap();
+            assert_eq!(edges[0], first, "{d:?}");
+            for &(v, want) in levels {
+                assert_eq!(edges.partition_point(|&e| e <= v), want, "{d:?} {v}");
+            }
+        }
     }
 
     #[test]

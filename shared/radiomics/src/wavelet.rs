@@ -27,33 +27,50 @@ const DEC_HI: [f64; TAPS] =
 /// pass along x (i), y (j), z (k). Each has the geometry of `image`; any size works, including sizes below the filter
 /// length, where the periodic extension wraps several times.
 pub fn coif1_level1(image: &Volume<f64>) -> Vec<(String, Volume<f64>)> {
+    coif1_level1_box(image, [0; 3], image.geometry.size)
+}
+
+/// The same bands, computed and kept only over the box of `size` voxels from voxel `lo` (a ROI's bounding box), on
+/// that box's grid: every value equals the whole-image transform's there, bit for bit, while memory and time follow
+/// the box (and the image planes it reads) instead of 8 whole volumes.
+pub fn coif1_level1_box(image: &Volume<f64>, lo: [usize; 3], size: [usize; 3]) -> Vec<(String, Volume<f64>)> {
     let [nx, ny, nz] = image.geometry.size;
-    let (plane, len) = (nx * ny, image.data.len());
+    assert!((0..3).all(|a| lo[a] + size[a] <= image.geometry.size[a]), "box {lo:?}+{size:?} outside {:?}", image.geometry.size);
+    let [sx, sy, sz] = size;
+    let (out_plane, len) = (sx * sy, sx * sy * sz);
     // Band b in pywt's dict order (LLL, LLH, ..., HHH): bit 2 of b is the filter along x, bit 1 along y, bit 0 along z.
     let mut bands: Vec<Vec<f64>> = (0..8).map(|_| vec![0.0; len]).collect();
     if len > 0 {
         let (ix, iy, iz) = (stencils(nx), stencils(ny), stencils(nz));
+        let (iy, iz) = (&iy[lo[1]..lo[1] + sy], &iz[lo[2]..lo[2] + sz]);
+        // x-y bands of an image plane: full rows along x, the box's rows along y.
+        let plane = nx * sy;
         // Runs of output planes, one per thread (at least 8 planes: a run recomputes the x-y bands of 5 planes its
         // neighbour also needs), each filtering x then y plane by plane as z needs them.
-        let run = nz.div_ceil(rayon::current_num_threads()).max(8);
-        let mut runs: Vec<Vec<&mut [f64]>> = (0..nz.div_ceil(run)).map(|_| Vec::with_capacity(8)).collect();
+        let run = sz.div_ceil(rayon::current_num_threads()).max(8);
+        let mut runs: Vec<Vec<&mut [f64]>> = (0..sz.div_ceil(run)).map(|_| Vec::with_capacity(8)).collect();
         for band in &mut bands {
-            runs.iter_mut().zip(band.chunks_mut(run * plane)).for_each(|(r, chunk)| r.push(chunk));
+            runs.iter_mut().zip(band.chunks_mut(run * out_plane)).for_each(|(r, chunk)| r.push(chunk));
         }
         runs.into_par_iter().enumerate().for_each(|(r, mut out)| {
-            let mut window = Window { live: Vec::new(), spare: Vec::new(), tmp: [vec![0.0; plane], vec![0.0; plane]] };
-            for (dk, sz) in iz.iter().skip(r * run).take(run).enumerate() {
-                window.load(&sz.at, |m, xy, tmp| xy_plane(&image.data[m * plane..][..plane], &ix, &iy, tmp, xy));
+            let mut window = Window { live: Vec::new(), spare: Vec::new(), tmp: [vec![0.0; nx * ny], vec![0.0; nx * ny]], plane };
+            for (dk, s) in iz.iter().skip(r * run).take(run).enumerate() {
+                window.load(&s.at, |m, xy, tmp| xy_plane(&image.data[m * nx * ny..][..nx * ny], &ix, iy, tmp, xy));
                 for (b, pair) in out.chunks_exact_mut(2).enumerate() {
-                    let [lo, hi] = pair else { unreachable!() };
-                    let rows = sz.at.map(|m| window.get(m)[b].as_slice());
-                    combine(sz, &rows, &mut lo[dk * plane..][..plane], &mut hi[dk * plane..][..plane]);
+                    let [low, high] = pair else { unreachable!() };
+                    let planes = s.at.map(|m| window.get(m)[b].as_slice());
+                    for j in 0..sy {
+                        let rows = planes.map(|p| &p[j * nx + lo[0]..][..sx]);
+                        let at = dk * out_plane + j * sx;
+                        combine(s, &rows, &mut low[at..][..sx], &mut high[at..][..sx]);
+                    }
                 }
             }
         });
     }
+    let geometry = image.geometry.sub_grid(lo.map(|v| v as i64), size);
     let name = |b: usize| [4, 2, 1].map(|bit| if b & bit == 0 { 'L' } else { 'H' }).iter().collect::<String>();
-    let mut named: Vec<_> = bands.into_iter().enumerate().map(|(b, data)| (name(b), Volume { geometry: image.geometry, data })).collect();
+    let mut named: Vec<_> = bands.into_iter().enumerate().map(|(b, data)| (name(b), Volume { geometry, data })).collect();
     // pyradiomics yields the details in pywt's order, then the approximation.
     named.rotate_left(1);
     named
@@ -65,8 +82,10 @@ struct Window {
     live: Vec<(usize, [Vec<f64>; 4])>,
     /// Buffers of planes no longer read.
     spare: Vec<[Vec<f64>; 4]>,
-    /// Scratch for the x pass (low, high).
+    /// Scratch for the x pass (low, high), whole image planes.
     tmp: [Vec<f64>; 2],
+    /// Values per x-y band of a plane.
+    plane: usize,
 }
 
 impl Window {
@@ -77,7 +96,7 @@ impl Window {
         self.spare.extend(gone.into_iter().map(|(_, xy)| xy));
         for &m in taps {
             if self.get_opt(m).is_none() {
-                let plane = self.tmp[0].len();
+                let plane = self.plane;
                 let mut xy = self.spare.pop().unwrap_or_else(|| std::array::from_fn(|_| vec![0.0; plane]));
                 fill(m, &mut xy, &mut self.tmp);
                 self.live.push((m, xy));
@@ -96,7 +115,7 @@ impl Window {
     }
 }
 
-/// Filters one image plane along x (into `tmp`) then y (into `xy`: LL, LH, HL, HH).
+/// Filters one image plane along x (into `tmp`) then, for the rows of `iy`, along y (into `xy`: LL, LH, HL, HH).
 fn xy_plane(src: &[f64], ix: &[Stencil], iy: &[Stencil], tmp: &mut [Vec<f64>; 2], xy: &mut [Vec<f64>; 4]) {
     let nx = ix.len();
     let [l, h] = tmp;
@@ -182,6 +201,29 @@ mod tests {
             assert_eq!(band.geometry, geometry);
             let want = if name == "LLL" { 7.0 * 2f64.sqrt().powi(3) } else { 0.0 };
             assert!(band.data.iter().all(|v| (v - want).abs() < 1e-12), "{name}: {:?}", band.data);
+        }
+    }
+
+    #[test]
+    fn a_box_gives_the_whole_image_values_bit_for_bit() {
+        let geometry = Geometry::axis_aligned([9, 7, 12], [0.7, 0.8, 2.5], [1.0, 2.0, 3.0]);
+        let data = (0..geometry.len()).map(|n| ((n * 7919) % 1013) as f64 - 300.5).collect();
+        let image = Volume { geometry, data };
+        let whole = coif1_level1(&image);
+        for (lo, size) in [([0, 0, 0], [9, 7, 12]), ([2, 1, 3], [4, 5, 6]), ([8, 6, 11], [1, 1, 1]), ([0, 3, 0], [9, 1, 12])] {
+            let boxed = coif1_level1_box(&image, lo, size);
+            for ((name, w), (bname, b)) in whole.iter().zip(&boxed) {
+                assert_eq!(name, bname);
+                assert_eq!(b.geometry.point([0.0; 3]), geometry.point(lo.map(|v| v as f64)));
+                for k in 0..size[2] {
+                    for j in 0..size[1] {
+                        for i in 0..size[0] {
+                            let want = w.at(lo[0] + i, lo[1] + j, lo[2] + k);
+                            assert_eq!(b.at(i, j, k).to_bits(), want.to_bits(), "{name} {lo:?} ({i}, {j}, {k})");
+                        }
+                    }
+                }
+            }
         }
     }
 

@@ -109,3 +109,13 @@ fn log_matches_pyradiomics() {
         assert!(f.is_empty(), "{} disagreements:\n{}", f.len(), f.join("\n"));
     }
 }
+
+#[test]
+fn pre_cropped_filters_match_pyradiomics() {
+    // preCrop cuts the image to the ROI's box padded by padDistance voxels before filtering: the LoG and
+    // wavelet responses near the crop's faces differ from the whole image's, so this checks the crop itself.
+    let params = "setting:\n  preCrop: true\n  padDistance: 3\nimageType:\n  Original: {}\n  LoG:\n    sigma: [1.0]\n  Wavelet: {}\n";
+    if let Some(f) = compare(params, &["breast1", "lung1"], 1e-9) {
+        assert!(f.is_empty(), "{} disagreements:\n{}", f.len(), f.join("\n"));
+    }
+}

@@ -16,32 +16,12 @@
 //!   (<1.7, 1.7-2.3, >2.3), ascites and encephalopathy (none, mild, severe); A 5-6, B 7-9, C 10-15.
 //! - BCLC 2022 (Reig et al., J Hepatol 2022), from the same findings.
 
-use serde::{Deserialize, Serialize};
-use tacefusion_core::{Albumin, Bilirubin, Length};
+use serde::Serialize;
+use tacefusion_core::{Albumin, Bilirubin, ClinicalRecord, Length};
 
-/// Ascites as graded for Child-Pugh.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Ascites {
-    /// absent
-    None,
-    /// mild or controlled by diuretics
-    Mild,
-    /// moderate to severe, or refractory
-    ModerateSevere,
-}
-
-/// Hepatic encephalopathy as graded for Child-Pugh.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Encephalopathy {
-    /// absent
-    None,
-    /// West Haven grade I-II (or controlled)
-    Grade1To2,
-    /// West Haven grade III-IV (or refractory)
-    Grade3To4,
-}
+/// The Child-Pugh gradings live with the clinical table in `tacefusion-core`; re-exported so that
+/// `tacefusion_survival::clinical::{Ascites, Encephalopathy}` keeps naming them.
+pub use tacefusion_core::clinical::{Ascites, Encephalopathy};
 
 /// What the scores need of one patient, units fixed by the types.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -68,6 +48,25 @@ pub struct ClinicalFindings {
     pub portal_vein_thrombus: bool,
     /// Extrahepatic spread.
     pub extrahepatic_spread: bool,
+}
+
+impl From<&ClinicalRecord> for ClinicalFindings {
+    /// The findings of an ingested patient (units already canonical in the record's types).
+    fn from(r: &ClinicalRecord) -> Self {
+        Self {
+            albumin: r.albumin,
+            bilirubin: r.bilirubin,
+            afp_ng_ml: r.afp_ng_ml,
+            inr: r.inr,
+            ascites: r.ascites,
+            encephalopathy: r.encephalopathy,
+            ecog: r.ecog,
+            tumour_number: r.tumour_number,
+            largest_diameter: r.largest_diameter,
+            portal_vein_thrombus: r.pvtt,
+            extrahepatic_spread: r.extrahepatic_spread,
+        }
+    }
 }
 
 /// A points-based score with its class letter.

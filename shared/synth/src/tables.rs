@@ -28,27 +28,8 @@ pub fn write_gzip(path: &Path, bytes: &[u8]) -> Result<(), SynthError> {
     write_file(path, &out)
 }
 
-/// The clinical schema's columns, in file order.
-pub const CLINICAL_COLUMNS: [&str; 18] = [
-    "patient_id",
-    "centre",
-    "os_months",
-    "death",
-    "age",
-    "sex",
-    "aetiology",
-    "albumin",
-    "bilirubin",
-    "afp",
-    "inr",
-    "ascites",
-    "encephalopathy",
-    "ecog",
-    "tumour_number",
-    "largest_diameter",
-    "pvtt",
-    "extrahepatic_spread",
-];
+/// The clinical schema's columns, in file order (the schema ingest reads).
+pub use tacefusion_core::clinical::CLINICAL_COLUMNS;
 
 fn clinical_row(p: &Patient, centre: &str, albumin_unit: AlbuminUnit, diameter_unit: LengthUnit) -> String {
     let c = &p.clinical;
