@@ -1,0 +1,12 @@
+//! The tacefusion coordinator: plans a study into tasks (`planner`), leases them to pulling workers
+//! with deadlines, retries and resource matching (`scheduler`), keeps its state durably (`state`),
+//! serves the gRPC protocol (`service`) and registers the committed outputs as DataFusion tables
+//! (`results`).
+
+pub mod planner;
+pub mod results;
+pub mod scheduler;
+pub mod server;
+pub mod service;
+pub mod state;
+pub mod task;

@@ -1,0 +1,233 @@
+//! The planner: `study.toml` -> the task graph of the stages that exist (ingest per cohort,
+//! radiomics per patient x phase, evaluation of the clinical scores per cohort), each task with its
+//! key: SHA-256 of the canonical JSON of its stage, the stage's code version, its settings and the
+//! digests of its inputs (file contents, or the keys of the tasks it reads). A task whose inputs and
+//! settings did not change keeps its key, so a resubmission does no work and a new patient adds
+//! only its own tasks and the cohort's fan-in tasks.
+
+use std::collections::{BTreeSet, HashMap};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use tacefusion_core::{Study, Table};
+
+use crate::task::{PlannedTask, Stage};
+
+/// Why a study could not be planned.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// An input file could not be read.
+    #[error("cohort {cohort}: {file}: {detail}")]
+    Input {
+        /// Cohort.
+        cohort: String,
+        /// The file.
+        file: String,
+        /// What failed.
+        detail: String,
+    },
+}
+
+/// Content digests of input files, remembered by (path, size, modification time) so that a
+/// resubmission does not read every CT again.
+#[derive(Debug, Default)]
+pub struct DigestCache {
+    known: HashMap<(PathBuf, u64, Option<SystemTime>), String>,
+}
+
+impl DigestCache {
+    /// Hex SHA-256 of a file's content, or `missing:<path>` when it does not exist (the task that
+    /// reads it then fails with a clear error, and a file that appears later changes the key).
+    pub fn digest(&mut self, path: &Path) -> std::io::Result<String> {
+        let meta = match std::fs::metadata(path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(format!("missing:{}", path.display())),
+            Err(e) => return Err(e),
+        };
+        let id = (path.to_path_buf(), meta.len(), meta.modified().ok());
+        if let Some(d) = self.known.get(&id) {
+            return Ok(d.clone());
+        }
+        let mut file = std::fs::File::open(path)?;
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            let n = file.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+        }
+        let d = hex(&hasher.finalize());
+        self.known.insert(id, d.clone());
+        Ok(d)
+    }
+}
+
+/// Lower-case hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The key of a task: SHA-256 of the canonical JSON (keys sorted) of stage, code version, settings
+/// and input digests.
+pub fn task_key(stage: Stage, settings: &serde_json::Value, inputs: &[String]) -> String {
+    let canonical = json!({ "stage": stage.name(), "version": stage.code_version(), "settings": settings, "inputs": inputs });
+    hex(&Sha256::digest(canonical.to_string().as_bytes()))
+}
+
+/// The clinical scores the evaluate stage computes for every cohort.
+pub const CLINICAL_SCORES: [&str; 7] = ["HAP", "mHAP-II", "six-and-twelve", "up-to-seven", "ALBI", "Child-Pugh", "BCLC"];
+
+/// Plans a study: the tasks in dependency order (every task after its inputs).
+pub fn plan(study: &Study, study_file: &Path, digests: &mut DigestCache) -> Result<Vec<PlannedTask>, PlanError> {
+    let mut tasks = Vec::new();
+    let mut fan_in = Vec::new();
+    let radiomics_settings = json!({
+        "bin_width": study.radiomics.bin_width,
+        "log_sigmas_mm": study.radiomics.log_sigmas_mm,
+        "wavelet": study.radiomics.wavelet,
+        "spacing_mm": study.preprocess.spacing_mm,
+    });
+    for cohort in &study.cohorts {
+        let clinical = PathBuf::from(Study::resolve(study_file, &cohort.clinical));
+        let input_err =
+            |file: &Path, detail: String| PlanError::Input { cohort: cohort.name.clone(), file: file.display().to_string(), detail };
+        let clinical_digest = digests.digest(&clinical).map_err(|e| input_err(&clinical, e.to_string()))?;
+        let ingest_settings = json!({ "cohort": cohort.name, "role": cohort.role, "centre": cohort.centre, "units": cohort.units });
+        let ingest_key = task_key(Stage::Ingest, &ingest_settings, std::slice::from_ref(&clinical_digest));
+        let ingest_id = format!("ingest/{}", cohort.name);
+        tasks.push(PlannedTask {
+            id: ingest_id.clone(),
+            stage: Stage::Ingest,
+            key: ingest_key.clone(),
+            spec: json!({ "cohort": cohort.name, "role": cohort.role, "centre": cohort.centre, "units": cohort.units, "clinical": clinical }),
+            deps: vec![],
+            cpu_slots: 1,
+            gpus: 0,
+        });
+        if let Some(images) = &cohort.images {
+            // the patients of the table, each once (a repeated id is ingest's exclusion)
+            let table = Table::from_csv_path(&clinical).map_err(|e| input_err(&clinical, e.to_string()))?;
+            let ids = table.text_column("patient_id").map_err(|e| input_err(&clinical, e.to_string()))?;
+            let mut seen = BTreeSet::new();
+            for id in ids.into_iter().filter(|id| seen.insert(id.to_string())) {
+                for phase in &images.phases {
+                    let path = |pattern: &str| {
+                        PathBuf::from(Study::resolve(study_file, &pattern.replace("{patient}", id).replace("{phase}", phase)))
+                    };
+                    let (image, mask) = (path(&images.image), path(&images.mask));
+                    let inputs = vec![
+                        digests.digest(&image).map_err(|e| input_err(&image, e.to_string()))?,
+                        digests.digest(&mask).map_err(|e| input_err(&mask, e.to_string()))?,
+                    ];
+                    let settings = json!({ "radiomics": radiomics_settings, "label": images.label, "cohort": cohort.name, "patient_id": id, "phase": phase });
+                    tasks.push(PlannedTask {
+                        id: format!("radiomics/{}/{id}/{phase}", cohort.name),
+                        stage: Stage::Radiomics,
+                        key: task_key(Stage::Radiomics, &settings, &inputs),
+                        spec: json!({
+                            "cohort": cohort.name, "patient_id": id, "phase": phase, "image": image, "mask": mask,
+                            "label": images.label, "settings": radiomics_settings,
+                        }),
+                        deps: vec![],
+                        cpu_slots: 1,
+                        gpus: 0,
+                    });
+                }
+            }
+        }
+        let evaluation = json!({
+            "cohort": cohort.name,
+            "scores": CLINICAL_SCORES,
+            "bootstrap_replicates": study.evaluation.bootstrap_replicates,
+            "seed": study.study.seed,
+        });
+        fan_in.push(PlannedTask {
+            id: format!("evaluate/{}", cohort.name),
+            stage: Stage::Evaluate,
+            key: task_key(Stage::Evaluate, &evaluation, std::slice::from_ref(&ingest_key)),
+            spec: evaluation,
+            deps: vec![ingest_id],
+            cpu_slots: 1,
+            gpus: 0,
+        });
+    }
+    tasks.extend(fan_in);
+    Ok(tasks)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write_study(dir: &Path, patients: &[&str]) -> PathBuf {
+        std::fs::create_dir_all(dir.join("clinical")).unwrap();
+        let mut csv = String::from("patient_id,os_months\n");
+        for p in patients {
+            csv.push_str(&format!("{p},10\n"));
+        }
+        std::fs::write(dir.join("clinical/train.csv"), csv).unwrap();
+        for p in patients {
+            for f in ["arterial", "arterial_mask", "portal_venous", "portal_venous_mask"] {
+                std::fs::create_dir_all(dir.join(format!("images/{p}"))).unwrap();
+                std::fs::write(dir.join(format!("images/{p}/{f}.nii.gz")), format!("{p}-{f}")).unwrap();
+            }
+        }
+        let toml = "[study]\nname = \"t\"\nseed = 7\n\n[[cohorts]]\nname = \"training\"\nrole = \"training\"\ncentre = \"A\"\nclinical = \"clinical/train.csv\"\n\n[cohorts.images]\nimage = \"images/{patient}/{phase}.nii.gz\"\nmask = \"images/{patient}/{phase}_mask.nii.gz\"\n";
+        let file = dir.join("study.toml");
+        std::fs::write(&file, toml).unwrap();
+        file
+    }
+
+    fn keys(file: &Path) -> Vec<(String, String)> {
+        let study = Study::from_path(file).unwrap();
+        plan(&study, file, &mut DigestCache::default()).unwrap().into_iter().map(|t| (t.id, t.key)).collect()
+    }
+
+    #[test]
+    fn a_new_patient_changes_only_its_tasks_and_the_fan_in() {
+        let dir = std::env::temp_dir().join(format!("tacefusion-plan-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let file = write_study(&dir, &["P1", "P2", "P1"]);
+        let before = keys(&file);
+        let ids: Vec<&str> = before.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "ingest/training",
+                "radiomics/training/P1/arterial",
+                "radiomics/training/P1/portal_venous",
+                "radiomics/training/P2/arterial",
+                "radiomics/training/P2/portal_venous",
+                "evaluate/training",
+            ]
+        );
+        assert_eq!(keys(&file), before, "same inputs, same keys");
+        write_study(&dir, &["P1", "P2", "P1", "P3"]);
+        let after: HashMap<String, String> = keys(&file).into_iter().collect();
+        for (id, key) in &before {
+            let changed = after[id] != *key;
+            let should = id.starts_with("ingest") || id.starts_with("evaluate");
+            assert_eq!(changed, should, "{id}");
+        }
+        assert!(after.contains_key("radiomics/training/P3/arterial"));
+        // a changed image changes its task's key only
+        std::fs::write(dir.join("images/P2/arterial.nii.gz"), "other").unwrap();
+        let changed: Vec<String> = keys(&file).into_iter().filter(|(id, key)| after[id] != *key).map(|(id, _)| id).collect();
+        assert_eq!(changed, ["radiomics/training/P2/arterial"]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn keys_are_canonical() {
+        let a = task_key(Stage::Ingest, &json!({ "a": 1, "b": [1, 2] }), &["x".into()]);
+        let b = task_key(Stage::Ingest, &serde_json::from_str(r#"{"b":[1,2],"a":1}"#).unwrap(), &["x".into()]);
+        assert_eq!(a, b);
+        assert_ne!(a, task_key(Stage::Evaluate, &json!({ "a": 1, "b": [1, 2] }), &["x".into()]));
+        assert_eq!(a.len(), 64);
+    }
+}

@@ -1,0 +1,167 @@
+//! Results: when a job ends, its index `jobs/<job>/job.json` lists, per table, the Parquet files of
+//! its committed manifests (a file `patients.parquet` belongs to table `patients`), and the failed
+//! tasks are written as `jobs/<job>/failures/exclusions.parquet`, so that `exclusions` lists both the
+//! rows ingest excluded and the tasks that failed on bad input. `session` registers those files as
+//! DataFusion tables; only files a manifest lists are ever read.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::datasource::MemTable;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::prelude::SessionContext;
+use object_store::path::Path as StorePath;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use serde::{Deserialize, Serialize};
+
+use crate::scheduler::{JobEntry, JobState, TaskEntry, TaskStatus};
+
+/// Columns of the `exclusions` table (all text), shared with the ingest executor.
+pub const EXCLUSION_COLUMNS: [&str; 7] = ["cohort", "patient_id", "stage", "file", "field", "kind", "reason"];
+
+/// Why results could not be written or read.
+#[derive(Debug, thiserror::Error)]
+pub enum ResultsError {
+    /// The object store failed.
+    #[error("object store: {0}")]
+    Store(#[from] object_store::Error),
+    /// DataFusion failed.
+    #[error("query engine: {0}")]
+    DataFusion(#[from] datafusion::error::DataFusionError),
+    /// Arrow or Parquet failed.
+    #[error("writing Parquet: {0}")]
+    Parquet(String),
+    /// No finished job in the results folder.
+    #[error("{0}")]
+    NoJob(String),
+    /// A job index is unreadable.
+    #[error("{path}: {detail}")]
+    Index {
+        /// Its path.
+        path: String,
+        /// Why.
+        detail: String,
+    },
+}
+
+/// The index of a job's results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobIndex {
+    /// Job id.
+    pub job_id: String,
+    /// Study name.
+    pub study: String,
+    /// Final state.
+    pub state: JobState,
+    /// Why it failed or was cancelled.
+    pub message: String,
+    /// Table name -> Parquet files (object-store paths), in plan order.
+    pub tables: BTreeMap<String, Vec<String>>,
+}
+
+/// The `exclusions` schema.
+pub fn exclusion_schema() -> Arc<Schema> {
+    Arc::new(Schema::new(EXCLUSION_COLUMNS.iter().map(|c| Field::new(*c, DataType::Utf8, false)).collect::<Vec<_>>()))
+}
+
+fn spec_text(e: &TaskEntry, field: &str) -> String {
+    e.task.spec.get(field).map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())).unwrap_or_default()
+}
+
+/// Writes a job's failures and index (overwriting an earlier index of the same job).
+pub async fn finalize_job(store: &dyn ObjectStore, job: &JobEntry, tasks: &[TaskEntry]) -> Result<JobIndex, ResultsError> {
+    let mut tables: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut failures: Vec<[String; 7]> = Vec::new();
+    for e in tasks {
+        match (&e.status, &e.manifest) {
+            (TaskStatus::Committed, Some(m)) => {
+                for f in &m.files {
+                    let name = f.path.rsplit('/').next().unwrap_or(&f.path);
+                    if let Some(table) = name.strip_suffix(".parquet") {
+                        tables.entry(table.to_string()).or_default().push(f.path.clone());
+                    }
+                }
+            }
+            (TaskStatus::Failed { reason }, _) => {
+                let file = [spec_text(e, "image"), spec_text(e, "mask"), spec_text(e, "clinical")]
+                    .into_iter()
+                    .filter(|s| !s.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                failures.push([
+                    spec_text(e, "cohort"),
+                    spec_text(e, "patient_id"),
+                    e.task.stage.name().to_string(),
+                    file,
+                    spec_text(e, "phase"),
+                    "task_failed".into(),
+                    reason.clone(),
+                ]);
+            }
+            _ => {}
+        }
+    }
+    if !failures.is_empty() {
+        let columns: Vec<ArrayRef> =
+            (0..7).map(|c| Arc::new(StringArray::from(failures.iter().map(|r| r[c].as_str()).collect::<Vec<_>>())) as ArrayRef).collect();
+        let batch = RecordBatch::try_new(exclusion_schema(), columns).map_err(|e| ResultsError::Parquet(e.to_string()))?;
+        let mut bytes = Vec::new();
+        let mut writer = ArrowWriter::try_new(&mut bytes, exclusion_schema(), None).map_err(|e| ResultsError::Parquet(e.to_string()))?;
+        writer.write(&batch).map_err(|e| ResultsError::Parquet(e.to_string()))?;
+        writer.close().map_err(|e| ResultsError::Parquet(e.to_string()))?;
+        let path = format!("jobs/{}/failures/exclusions.parquet", job.id);
+        store.put(&StorePath::from(path.as_str()), PutPayload::from(bytes)).await?;
+        tables.entry("exclusions".into()).or_default().push(path);
+    }
+    let index = JobIndex { job_id: job.id.clone(), study: job.study.clone(), state: job.state, message: job.message.clone(), tables };
+    let bytes = serde_json::to_vec_pretty(&index).map_err(|e| ResultsError::Parquet(e.to_string()))?;
+    store.put(&StorePath::from(format!("jobs/{}/job.json", job.id)), PutPayload::from(bytes)).await?;
+    Ok(index)
+}
+
+/// The index of job `job`, or of the latest finished job under `root`.
+pub fn job_index(root: &Path, job: Option<&str>) -> Result<JobIndex, ResultsError> {
+    let jobs = root.join("jobs");
+    let read = |id: &str| -> Result<JobIndex, ResultsError> {
+        let path = jobs.join(id).join("job.json");
+        let shown = path.display().to_string();
+        let text = std::fs::read(&path).map_err(|e| ResultsError::Index { path: shown.clone(), detail: e.to_string() })?;
+        serde_json::from_slice(&text).map_err(|e| ResultsError::Index { path: shown, detail: e.to_string() })
+    };
+    if let Some(id) = job {
+        return read(id);
+    }
+    let mut ids: Vec<String> = std::fs::read_dir(&jobs)
+        .map_err(|e| ResultsError::NoJob(format!("{}: no results ({e})", root.display())))?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("job.json").exists())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    ids.sort();
+    let id = ids.pop().ok_or_else(|| ResultsError::NoJob(format!("{}: no finished job", root.display())))?;
+    read(&id)
+}
+
+/// A DataFusion session with the tables of a job's index, files under the local folder `root`.
+/// `exclusions` always exists (empty when nothing was excluded).
+pub async fn session(root: &Path, index: &JobIndex) -> Result<SessionContext, ResultsError> {
+    let ctx = SessionContext::new();
+    let root = std::fs::canonicalize(root).map_err(|e| ResultsError::NoJob(format!("{}: {e}", root.display())))?;
+    for (name, files) in &index.tables {
+        let urls = files.iter().map(|f| ListingTableUrl::parse(root.join(f).to_string_lossy().as_ref())).collect::<Result<Vec<_>, _>>()?;
+        let options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+        let config = ListingTableConfig::new_with_multi_paths(urls).with_listing_options(options).infer_schema(&ctx.state()).await?;
+        ctx.register_table(name.as_str(), Arc::new(ListingTable::try_new(config)?))?;
+    }
+    if !index.tables.contains_key("exclusions") {
+        let empty = MemTable::try_new(exclusion_schema(), vec![vec![]])?;
+        ctx.register_table("exclusions", Arc::new(empty))?;
+    }
+    Ok(ctx)
+}

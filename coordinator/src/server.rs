@@ -1,0 +1,243 @@
+//! Starting a coordinator: reload the durable state, open the object store, serve gRPC (with a
+//! bearer token and TLS when configured), expire leases on a timer, and serve `/metrics`,
+//! `/healthz` and `/readyz` over plain HTTP.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use object_store::ObjectStore;
+use object_store::local::LocalFileSystem;
+use tacefusion_proto::v1::coordinator_server::CoordinatorServer;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
+use tonic::{Request, Status};
+
+use crate::planner::DigestCache;
+use crate::scheduler::{JobState, Scheduler, SchedulerConfig};
+use crate::service::{CoordinatorService, Shared, committed_manifest, now_ms};
+use crate::state::DurableState;
+
+/// How to run a coordinator.
+#[derive(Debug, Clone)]
+pub struct CoordinatorConfig {
+    /// State directory (the embedded store).
+    pub state_dir: PathBuf,
+    /// Object store: a local folder (`file:///...` or a path).
+    pub store: String,
+    /// Bearer token workers and clients must send, if any.
+    pub token: Option<String>,
+    /// TLS certificate and key (PEM), and the CA of client certificates to require.
+    pub tls: Option<(Vec<u8>, Vec<u8>, Option<Vec<u8>>)>,
+    /// Scheduling.
+    pub scheduler: SchedulerConfig,
+}
+
+/// Why a coordinator could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The state could not be loaded.
+    #[error(transparent)]
+    State(#[from] crate::state::StateError),
+    /// The store URL is not usable.
+    #[error("object store {url}: {detail}")]
+    Store {
+        /// The URL.
+        url: String,
+        /// Why.
+        detail: String,
+    },
+    /// The server failed.
+    #[error("gRPC server: {0}")]
+    Transport(#[from] tonic::transport::Error),
+    /// Binding a socket failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The local folder of a store URL (`file:///abs` or a plain path); cloud stores are not built in.
+pub fn local_store_root(url: &str) -> Result<PathBuf, ServeError> {
+    let path = url.strip_prefix("file://").unwrap_or(url);
+    if path.contains("://") {
+        return Err(ServeError::Store { url: url.into(), detail: "only local folders (file://) are supported by this build".into() });
+    }
+    std::fs::create_dir_all(path).map_err(|e| ServeError::Store { url: url.into(), detail: e.to_string() })?;
+    std::fs::canonicalize(path).map_err(|e| ServeError::Store { url: url.into(), detail: e.to_string() })
+}
+
+/// Builds the shared state: the scheduler with every job of the durable state.
+pub async fn open(config: &CoordinatorConfig) -> Result<Arc<Shared>, ServeError> {
+    let root = local_store_root(&config.store)?;
+    let store: Arc<dyn ObjectStore> = Arc::new(
+        LocalFileSystem::new_with_prefix(&root).map_err(|e| ServeError::Store { url: config.store.clone(), detail: e.to_string() })?,
+    );
+    let state = DurableState::open(&config.state_dir)?;
+    let mut scheduler = Scheduler::new(config.scheduler);
+    let mut ended = Vec::new();
+    for (job, entries) in state.load()? {
+        let restored = scheduler.restore(job, entries).clone();
+        if restored.state != JobState::Running {
+            ended.push(restored);
+        }
+    }
+    // a manifest created just before a crash, whose commit the state did not record yet
+    let open_tasks: Vec<usize> = scheduler
+        .jobs()
+        .filter(|j| j.state == JobState::Running)
+        .flat_map(|j| j.tasks.iter().copied())
+        .filter(|&i| !scheduler.task(i).status.is_terminal())
+        .collect();
+    for i in open_tasks {
+        let (stage, key) = (scheduler.task(i).task.stage.name(), scheduler.task(i).task.key.clone());
+        if let Some(manifest) = committed_manifest(store.as_ref(), stage, &key).await {
+            scheduler.finish_commit(i, manifest);
+        }
+    }
+    let resumed = scheduler.jobs().filter(|j| j.state == JobState::Running).count();
+    tracing::info!(jobs = scheduler.jobs().count(), resumed, "state loaded");
+    let shared = Arc::new(Shared {
+        scheduler: Mutex::new(scheduler),
+        state,
+        store,
+        store_url: format!("file://{}", root.display()),
+        digests: Mutex::new(DigestCache::default()),
+        changes: watch::channel(0).0,
+        pending: Mutex::new(Default::default()),
+        durable: watch::channel(Ok(0)).0,
+        wake: tokio::sync::Notify::new(),
+        metrics: Mutex::new(Default::default()),
+    });
+    tokio::spawn(shared.clone().persister());
+    let ticket = {
+        let mut s = shared.scheduler.lock().expect("scheduler lock");
+        let (ticket, more) = shared.persist(&mut s);
+        ended.extend(more);
+        ticket
+    };
+    shared.durable(ticket).await.map_err(|e| ServeError::Store { url: config.store.clone(), detail: e.message().to_string() })?;
+    // the index of a job that ended just before a crash may be missing: write it again
+    shared.finalize(ended).await;
+    Ok(shared)
+}
+
+/// Checks the bearer token of a call.
+#[derive(Debug, Clone)]
+pub struct TokenCheck(pub Option<String>);
+
+impl tonic::service::Interceptor for TokenCheck {
+    fn call(&mut self, request: Request<()>) -> Result<Request<()>, Status> {
+        let Some(token) = &self.0 else { return Ok(request) };
+        let sent = request.metadata().get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+        match sent {
+            Some(t) if t == token => Ok(request),
+            Some(_) => Err(Status::unauthenticated("wrong token")),
+            None => Err(Status::unauthenticated("a bearer token is required")),
+        }
+    }
+}
+
+/// Expires leases and fails abandoned jobs, every tenth of a lease.
+pub fn spawn_ticker(shared: Arc<Shared>) {
+    tokio::spawn(async move {
+        let every = { shared.scheduler.lock().expect("scheduler lock").config().lease_ms / 10 }.clamp(20, 1000);
+        let mut interval = tokio::time::interval(Duration::from_millis(every));
+        loop {
+            interval.tick().await;
+            let (ticket, ended) = {
+                let mut s = shared.scheduler.lock().expect("scheduler lock");
+                s.tick(now_ms());
+                shared.persist(&mut s)
+            };
+            if let Err(e) = shared.durable(ticket).await {
+                tracing::error!("saving state: {}", e.message());
+            }
+            shared.finalize(ended).await;
+        }
+    });
+}
+
+/// Serves gRPC on `listener` until `shutdown` resolves.
+pub async fn serve(
+    config: &CoordinatorConfig,
+    shared: Arc<Shared>,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send,
+) -> Result<(), ServeError> {
+    spawn_ticker(shared.clone());
+    let service = CoordinatorServer::with_interceptor(CoordinatorService::new(shared), TokenCheck(config.token.clone()));
+    let mut builder = Server::builder();
+    if let Some((cert, key, client_ca)) = &config.tls {
+        let mut tls = ServerTlsConfig::new().identity(Identity::from_pem(cert, key));
+        if let Some(ca) = client_ca {
+            tls = tls.client_ca_root(Certificate::from_pem(ca));
+        }
+        builder = builder.tls_config(tls)?;
+    }
+    let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+    builder.add_service(service).serve_with_incoming_shutdown(incoming, shutdown).await?;
+    Ok(())
+}
+
+/// Prometheus text of the coordinator's state.
+pub fn metrics_text(shared: &Shared) -> String {
+    let mut out = String::new();
+    let (workers, by_state) = {
+        let s = shared.scheduler.lock().expect("scheduler lock");
+        let mut counts = std::collections::BTreeMap::new();
+        for job in s.jobs() {
+            for &i in &job.tasks {
+                let name = match &s.task(i).status {
+                    crate::scheduler::TaskStatus::Waiting => "waiting",
+                    crate::scheduler::TaskStatus::Ready { .. } => "ready",
+                    crate::scheduler::TaskStatus::Leased { .. } => "leased",
+                    crate::scheduler::TaskStatus::Committing { .. } => "committing",
+                    crate::scheduler::TaskStatus::Committed => "committed",
+                    crate::scheduler::TaskStatus::Failed { .. } => "failed",
+                    crate::scheduler::TaskStatus::Cancelled => "cancelled",
+                };
+                *counts.entry(name).or_insert(0u64) += 1;
+            }
+        }
+        (s.worker_count(), counts)
+    };
+    out.push_str("# TYPE tacefusion_tasks gauge\n");
+    for (state, n) in by_state {
+        out.push_str(&format!("tacefusion_tasks{{state=\"{state}\"}} {n}\n"));
+    }
+    out.push_str(&format!("# TYPE tacefusion_workers gauge\ntacefusion_workers {workers}\n"));
+    let m = shared.metrics.lock().expect("metrics lock").clone();
+    out.push_str(&format!("# TYPE tacefusion_leases_total counter\ntacefusion_leases_total {}\n", m.leases));
+    out.push_str(&format!("# TYPE tacefusion_commits_total counter\ntacefusion_commits_total {}\n", m.commits));
+    out.push_str(&format!("# TYPE tacefusion_refused_commits_total counter\ntacefusion_refused_commits_total {}\n", m.refused_commits));
+    out.push_str("# TYPE tacefusion_failures_total counter\n");
+    for (kind, n) in &m.failures {
+        out.push_str(&format!("tacefusion_failures_total{{kind=\"{kind}\"}} {n}\n"));
+    }
+    out
+}
+
+/// Serves `/metrics`, `/healthz` and `/readyz` (HTTP/1.0, one request per connection).
+pub async fn serve_metrics(addr: SocketAddr, shared: Arc<Shared>) -> std::io::Result<()> {
+    let listener = TcpListener::bind(addr).await?;
+    loop {
+        let (mut socket, _) = listener.accept().await?;
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let mut buf = vec![0u8; 2048];
+            let n = socket.read(&mut buf).await.unwrap_or(0);
+            let request = String::from_utf8_lossy(&buf[..n]);
+            let path = request.split_whitespace().nth(1).unwrap_or("/");
+            let (status, body) = match path {
+                "/metrics" => ("200 OK", metrics_text(&shared)),
+                "/healthz" | "/readyz" => ("200 OK", "ok\n".to_string()),
+                _ => ("404 Not Found", "not found\n".to_string()),
+            };
+            let response =
+                format!("HTTP/1.0 {status}\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\n\r\n{body}", body.len());
+            let _ = socket.write_all(response.as_bytes()).await;
+        });
+    }
+}

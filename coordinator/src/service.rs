@@ -1,0 +1,564 @@
+//! The gRPC service: the protocol of `proto/tacefusion.proto` over the scheduler, the durable state
+//! and the object store. Errors are mapped to status codes here, once: a protocol mismatch is
+//! FAILED_PRECONDITION, an unknown job or task NOT_FOUND, a refused lease FAILED_PRECONDITION, a bad
+//! study INVALID_ARGUMENT, a store or state failure UNAVAILABLE / INTERNAL.
+//!
+//! Commit: the worker writes its files under `cache/<stage>/<key>/attempt-<n>/` and sends the
+//! manifest; the coordinator checks that the caller holds the current lease (and freezes the task),
+//! checks the files, and creates `cache/<stage>/<key>/manifest.json` with a create-if-absent put. The
+//! first manifest wins; an attempt whose lease was lost is refused and its files are never listed,
+//! so never read.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use futures::{Stream, StreamExt};
+use object_store::path::Path as StorePath;
+use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
+use tacefusion_core::Study;
+use tacefusion_proto::PROTOCOL_VERSION;
+use tacefusion_proto::v1 as pb;
+use tacefusion_proto::v1::coordinator_server::Coordinator;
+use tokio::sync::watch;
+use tonic::{Request, Response, Status};
+
+use crate::planner::{DigestCache, plan};
+use crate::results::finalize_job;
+use crate::scheduler::{JobEntry, JobState, Scheduler, TaskEntry, TaskStatus};
+use crate::state::DurableState;
+use crate::task::{FailureKind, Manifest, OutputFile, attempt_dir, manifest_path};
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+/// What the service shares between calls.
+pub struct Shared {
+    /// The scheduler (short critical sections, never held across an await).
+    pub scheduler: Mutex<Scheduler>,
+    /// Durable state.
+    pub state: DurableState,
+    /// The object store of the outputs.
+    pub store: Arc<dyn ObjectStore>,
+    /// Its URL, as told to workers.
+    pub store_url: String,
+    /// Input digests, remembered across submissions.
+    pub digests: Mutex<DigestCache>,
+    /// Bumped at every change, for `WatchJob`.
+    pub changes: watch::Sender<u64>,
+    /// Changes waiting to be saved, with the ticket of the last one.
+    pub pending: Mutex<Pending>,
+    /// The last ticket saved durably (or the error that stopped saving).
+    pub durable: watch::Sender<Result<u64, String>>,
+    /// Wakes the persister.
+    pub wake: tokio::sync::Notify,
+    /// Counters for the metrics endpoint.
+    pub metrics: Mutex<Counters>,
+}
+
+/// Counters exported as Prometheus metrics.
+#[derive(Debug, Default, Clone)]
+pub struct Counters {
+    /// Leases granted.
+    pub leases: u64,
+    /// Commits accepted.
+    pub commits: u64,
+    /// Commits refused (not the lease holder).
+    pub refused_commits: u64,
+    /// Failures reported, by kind.
+    pub failures: HashMap<String, u64>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared").field("store_url", &self.store_url).finish()
+    }
+}
+
+/// Changes not yet saved (group commit: one transaction for all the calls of a moment).
+#[derive(Debug, Default)]
+pub struct Pending {
+    /// Ticket of the last change queued.
+    pub ticket: u64,
+    /// Jobs changed.
+    pub jobs: Vec<JobEntry>,
+    /// Tasks changed: (job, number in the job, entry).
+    pub tasks: Vec<(String, usize, TaskEntry)>,
+}
+
+impl Shared {
+    /// Queues what the scheduler changed for the persister (call under the scheduler lock, so that
+    /// changes queue in the order they happened) and wakes the watchers. Returns the ticket to wait
+    /// for with [`Shared::durable`] before answering, and the jobs that ended.
+    pub fn persist(&self, scheduler: &mut Scheduler) -> (u64, Vec<JobEntry>) {
+        let (tasks, jobs) = scheduler.take_changes();
+        let mut pending = self.pending.lock().expect("pending lock");
+        if tasks.is_empty() && jobs.is_empty() {
+            return (pending.ticket, Vec::new());
+        }
+        for (i, entry) in tasks {
+            let first = scheduler.job(&entry.job).map(|j| j.tasks[0]).unwrap_or(i);
+            pending.tasks.push((entry.job.clone(), i - first, entry));
+        }
+        let ended = jobs.iter().filter(|j| j.state != JobState::Running).cloned().collect();
+        pending.jobs.extend(jobs);
+        pending.ticket += 1;
+        let ticket = pending.ticket;
+        drop(pending);
+        self.wake.notify_one();
+        self.changes.send_modify(|v| *v += 1);
+        (ticket, ended)
+    }
+
+    /// Waits until the changes up to `ticket` are saved durably.
+    pub async fn durable(&self, ticket: u64) -> Result<(), Status> {
+        let mut rx = self.durable.subscribe();
+        let outcome =
+            rx.wait_for(|d| !matches!(d, Ok(t) if *t < ticket)).await.map_err(|_| Status::unavailable("the state store stopped"))?;
+        match &*outcome {
+            Ok(_) => Ok(()),
+            Err(e) => Err(Status::unavailable(format!("state store: {e}"))),
+        }
+    }
+
+    /// Saves queued changes, one transaction per batch, until the process ends.
+    pub async fn persister(self: Arc<Self>) {
+        loop {
+            self.wake.notified().await;
+            loop {
+                let (ticket, jobs, tasks) = {
+                    let mut p = self.pending.lock().expect("pending lock");
+                    (p.ticket, std::mem::take(&mut p.jobs), std::mem::take(&mut p.tasks))
+                };
+                if jobs.is_empty() && tasks.is_empty() {
+                    break;
+                }
+                let shared = self.clone();
+                let saved = tokio::task::spawn_blocking(move || shared.state.save(&jobs, &tasks)).await;
+                match saved {
+                    Ok(Ok(())) => {
+                        let _ = self.durable.send_replace(Ok(ticket));
+                    }
+                    Ok(Err(e)) => {
+                        tracing::error!("saving state: {e}");
+                        let _ = self.durable.send_replace(Err(e.to_string()));
+                    }
+                    Err(e) => {
+                        let _ = self.durable.send_replace(Err(e.to_string()));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writes the result index of jobs that ended (outside the scheduler lock).
+    pub async fn finalize(self: &Arc<Self>, ended: Vec<JobEntry>) {
+        for job in ended {
+            let snapshot = {
+                let s = self.scheduler.lock().expect("scheduler lock");
+                job.tasks.iter().map(|&i| s.task(i).clone()).collect::<Vec<_>>()
+            };
+            if let Err(e) = finalize_job(self.store.as_ref(), &job, &snapshot).await {
+                tracing::error!(job = %job.id, error = %e, "writing the job's result index failed");
+            }
+        }
+    }
+}
+
+/// The gRPC service.
+#[derive(Debug, Clone)]
+pub struct CoordinatorService {
+    shared: Arc<Shared>,
+}
+
+impl CoordinatorService {
+    /// A service over shared state.
+    pub fn new(shared: Arc<Shared>) -> Self {
+        Self { shared }
+    }
+}
+
+fn global_id(job: &str, task: &str) -> String {
+    format!("{job}/{task}")
+}
+
+/// (job, task id) of a global task id.
+fn split_id(id: &str) -> Result<(&str, &str), Status> {
+    id.split_once('/').ok_or_else(|| Status::invalid_argument(format!("task id {id:?} is not <job>/<task>")))
+}
+
+/// The protocol's view of a job.
+pub fn job_status(s: &Scheduler, job: &JobEntry) -> pb::JobStatus {
+    let mut stages: Vec<pb::StageProgress> = Vec::new();
+    let mut failed = Vec::new();
+    for &i in &job.tasks {
+        let e = s.task(i);
+        let name = e.task.stage.name();
+        let p = match stages.iter_mut().position(|p| p.stage == name) {
+            Some(n) => &mut stages[n],
+            None => {
+                stages.push(pb::StageProgress { stage: name.into(), ..Default::default() });
+                stages.last_mut().expect("pushed")
+            }
+        };
+        p.total += 1;
+        match &e.status {
+            TaskStatus::Committed => p.committed += 1,
+            TaskStatus::Leased { .. } | TaskStatus::Committing { .. } => p.running += 1,
+            TaskStatus::Failed { reason } => {
+                p.failed += 1;
+                failed.push(pb::FailedTask { task_id: e.task.id.clone(), stage: name.into(), reason: reason.clone() });
+            }
+            _ => {}
+        }
+    }
+    let state = match job.state {
+        JobState::Running => pb::JobState::Running,
+        JobState::Succeeded => pb::JobState::Succeeded,
+        JobState::SucceededWithFailures => pb::JobState::SucceededWithFailures,
+        JobState::Failed => pb::JobState::Failed,
+        JobState::Cancelled => pb::JobState::Cancelled,
+    };
+    pb::JobStatus { job_id: job.id.clone(), state: state as i32, stages, failed, message: job.message.clone(), attempts: job.attempts }
+}
+
+/// Object-store path of the record of a key that failed on bad input.
+pub fn failure_path(stage: &str, key: &str) -> String {
+    format!("cache/{stage}/{key}/failure.json")
+}
+
+/// The reason a key failed on bad input, if it did.
+pub async fn known_failure(store: &dyn ObjectStore, stage: &str, key: &str) -> Option<String> {
+    let bytes = store.get(&StorePath::from(failure_path(stage, key))).await.ok()?.bytes().await.ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    v.get("reason").and_then(|r| r.as_str()).map(str::to_string)
+}
+
+/// Reads a committed manifest, if the key has one.
+pub async fn committed_manifest(store: &dyn ObjectStore, stage: &str, key: &str) -> Option<Manifest> {
+    let bytes = store.get(&StorePath::from(manifest_path(stage, key))).await.ok()?.bytes().await.ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+type WatchStream = Pin<Box<dyn Stream<Item = Result<pb::JobStatus, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl Coordinator for CoordinatorService {
+    async fn register_worker(&self, request: Request<pb::RegisterWorkerRequest>) -> Result<Response<pb::RegisterWorkerResponse>, Status> {
+        let r = request.into_inner();
+        if r.protocol_version != PROTOCOL_VERSION {
+            return Err(Status::failed_precondition(format!(
+                "protocol version mismatch: worker {} speaks {}, this coordinator speaks {PROTOCOL_VERSION}",
+                r.worker_id, r.protocol_version
+            )));
+        }
+        if r.worker_id.is_empty() {
+            return Err(Status::invalid_argument("worker_id is empty"));
+        }
+        let lease_ms = {
+            let mut s = self.shared.scheduler.lock().expect("scheduler lock");
+            s.register(&r.worker_id, now_ms());
+            s.config().lease_ms
+        };
+        let res = r.resources.unwrap_or_default();
+        tracing::info!(worker = %r.worker_id, cpu_slots = res.cpu_slots, gpus = res.gpus, "worker registered");
+        Ok(Response::new(pb::RegisterWorkerResponse {
+            protocol_version: PROTOCOL_VERSION,
+            heartbeat_interval_ms: (lease_ms / 4).max(1),
+            lease_duration_ms: lease_ms,
+            store_url: self.shared.store_url.clone(),
+        }))
+    }
+
+    async fn lease_tasks(&self, request: Request<pb::LeaseTasksRequest>) -> Result<Response<pb::LeaseTasksResponse>, Status> {
+        let r = request.into_inner();
+        let (leases, ticket) = self.grant(&r)?;
+        if !leases.is_empty() {
+            self.shared.metrics.lock().expect("metrics lock").leases += leases.len() as u64;
+            // the attempt numbers are saved before anyone writes into their folders
+            self.shared.durable(ticket).await?;
+        }
+        Ok(Response::new(pb::LeaseTasksResponse { leases, drain: false }))
+    }
+
+    async fn heartbeat(&self, request: Request<pb::HeartbeatRequest>) -> Result<Response<pb::HeartbeatResponse>, Status> {
+        let r = request.into_inner();
+        let mut s = self.shared.scheduler.lock().expect("scheduler lock");
+        if !s.knows(&r.worker_id) {
+            return Ok(Response::new(pb::HeartbeatResponse { leases: vec![], drain: false, unknown_worker: true }));
+        }
+        let refs: Vec<(Option<usize>, u32)> =
+            r.leases.iter().map(|l| (split_id(&l.task_id).ok().and_then(|(job, task)| s.index(job, task)), l.attempt)).collect();
+        let known: Vec<(usize, u32)> = refs.iter().filter_map(|(i, a)| i.map(|i| (i, *a))).collect();
+        let mut answers = s.heartbeat(&r.worker_id, &known, now_ms()).into_iter();
+        let leases = r
+            .leases
+            .iter()
+            .zip(&refs)
+            .map(|(l, (i, _))| {
+                let (valid, deadline) = if i.is_some() { answers.next().expect("one answer per known lease") } else { (false, 0) };
+                pb::LeaseState { task_id: l.task_id.clone(), attempt: l.attempt, valid, deadline_unix_ms: deadline }
+            })
+            .collect();
+        Ok(Response::new(pb::HeartbeatResponse { leases, drain: false, unknown_worker: false }))
+    }
+
+    async fn complete_task(&self, request: Request<pb::CompleteTaskRequest>) -> Result<Response<pb::CompleteTaskResponse>, Status> {
+        let r = request.into_inner();
+        let (job, task) = split_id(&r.task_id)?;
+        let (i, stage, key) = {
+            let mut s = self.shared.scheduler.lock().expect("scheduler lock");
+            let i = s.index(job, task).ok_or_else(|| Status::not_found(format!("unknown task {}", r.task_id)))?;
+            if let Err(e) = s.begin_commit(i, &r.worker_id, r.attempt, now_ms()) {
+                self.shared.metrics.lock().expect("metrics lock").refused_commits += 1;
+                tracing::warn!(task = %r.task_id, worker = %r.worker_id, attempt = r.attempt, "commit refused: {e}");
+                return Ok(Response::new(pb::CompleteTaskResponse { accepted: false, reason: e.to_string() }));
+            }
+            let e = s.task(i);
+            (i, e.task.stage.name().to_string(), e.task.key.clone())
+        };
+        let outcome = self.commit(&r, task, &stage, &key).await;
+        let (ticket, ended) = {
+            let mut s = self.shared.scheduler.lock().expect("scheduler lock");
+            match &outcome {
+                Ok(manifest) => s.finish_commit(i, manifest.clone()),
+                Err(reason) => s.abort_commit(i, reason, now_ms()),
+            }
+            self.shared.persist(&mut s)
+        };
+        self.shared.durable(ticket).await?;
+        self.shared.finalize(ended).await;
+        match outcome {
+            Ok(_) => {
+                self.shared.metrics.lock().expect("metrics lock").commits += 1;
+                Ok(Response::new(pb::CompleteTaskResponse { accepted: true, reason: String::new() }))
+            }
+            Err(reason) => Ok(Response::new(pb::CompleteTaskResponse { accepted: false, reason })),
+        }
+    }
+
+    async fn fail_task(&self, request: Request<pb::FailTaskRequest>) -> Result<Response<pb::FailTaskResponse>, Status> {
+        let r = request.into_inner();
+        let (job, task) = split_id(&r.task_id)?;
+        let kind = match pb::FailureKind::try_from(r.kind) {
+            Ok(pb::FailureKind::BadInput) => FailureKind::BadInput,
+            Ok(pb::FailureKind::GivenBack) => FailureKind::GivenBack,
+            _ => FailureKind::Retryable,
+        };
+        let (ticket, ended, stage, key) = {
+            let mut s = self.shared.scheduler.lock().expect("scheduler lock");
+            let i = s.index(job, task).ok_or_else(|| Status::not_found(format!("unknown task {}", r.task_id)))?;
+            s.fail(i, &r.worker_id, r.attempt, kind, &r.message, now_ms()).map_err(|e| Status::failed_precondition(e.to_string()))?;
+            *self.shared.metrics.lock().expect("metrics lock").failures.entry(format!("{kind:?}")).or_default() += 1;
+            let (ticket, ended) = self.shared.persist(&mut s);
+            (ticket, ended, s.task(i).task.stage.name(), s.task(i).task.key.clone())
+        };
+        if kind == FailureKind::BadInput {
+            // the same inputs fail the same way: a resubmission does not run the task again
+            let record = serde_json::json!({ "task_id": r.task_id, "attempt": r.attempt, "reason": r.message });
+            let path = StorePath::from(failure_path(stage, &key));
+            if let Err(e) = self.shared.store.put(&path, PutPayload::from(record.to_string().into_bytes())).await {
+                tracing::warn!(task = %r.task_id, "recording the failure: {e}");
+            }
+        }
+        self.shared.durable(ticket).await?;
+        self.shared.finalize(ended).await;
+        Ok(Response::new(pb::FailTaskResponse {}))
+    }
+
+    async fn submit_study(&self, request: Request<pb::SubmitStudyRequest>) -> Result<Response<pb::SubmitStudyResponse>, Status> {
+        let r = request.into_inner();
+        let path = PathBuf::from(&r.study_path);
+        let study = Study::parse(&r.study_toml, &path).map_err(|e| Status::invalid_argument(e.to_string()))?;
+        let shared = self.shared.clone();
+        let (study, tasks) = tokio::task::spawn_blocking(move || {
+            let mut digests = shared.digests.lock().expect("digest lock");
+            plan(&study, &path, &mut digests).map(|t| (study, t))
+        })
+        .await
+        .map_err(|e| Status::internal(e.to_string()))?
+        .map_err(|e| Status::invalid_argument(e.to_string()))?;
+        // keys committed by earlier jobs, or by an earlier coordinator on the same store
+        let store = self.shared.store.clone();
+        let wanted: Vec<(crate::task::Stage, String)> = tasks.iter().map(|t| (t.stage, t.key.clone())).collect();
+        let known: Vec<(String, Option<Manifest>, Option<String>)> = futures::stream::iter(wanted)
+            .map(move |(stage, key)| {
+                let store = store.clone();
+                async move {
+                    let manifest = committed_manifest(store.as_ref(), stage.name(), &key).await;
+                    let failure = if manifest.is_none() { known_failure(store.as_ref(), stage.name(), &key).await } else { None };
+                    (key, manifest, failure)
+                }
+            })
+            .buffer_unordered(64)
+            .collect()
+            .await;
+        let found: HashMap<String, Manifest> = known.iter().filter_map(|(k, m, _)| m.clone().map(|m| (k.clone(), m))).collect();
+        let failed: HashMap<String, String> = known.into_iter().filter_map(|(k, _, f)| f.map(|f| (k, f))).collect();
+        let number = self.shared.state.next_job_number().map_err(|e| Status::unavailable(e.to_string()))?;
+        let id = format!("job-{number:06}");
+        let n = tasks.len() as u32;
+        let (ticket, ended) = {
+            let mut s = self.shared.scheduler.lock().expect("scheduler lock");
+            s.submit(&id, &study.study.name, tasks, |k| found.get(k).cloned(), |k| failed.get(k).cloned());
+            self.shared.persist(&mut s)
+        };
+        self.shared.durable(ticket).await?;
+        tracing::info!(job = %id, tasks = n, already_committed = found.len(), "study submitted");
+        self.shared.finalize(ended).await;
+        Ok(Response::new(pb::SubmitStudyResponse { job_id: id, tasks: n, already_committed: found.len() as u32 }))
+    }
+
+    async fn get_job(&self, request: Request<pb::GetJobRequest>) -> Result<Response<pb::JobStatus>, Status> {
+        let id = request.into_inner().job_id;
+        let s = self.shared.scheduler.lock().expect("scheduler lock");
+        let job = s.job(&id).ok_or_else(|| Status::not_found(format!("unknown job {id}")))?;
+        Ok(Response::new(job_status(&s, job)))
+    }
+
+    type WatchJobStream = WatchStream;
+
+    async fn watch_job(&self, request: Request<pb::GetJobRequest>) -> Result<Response<Self::WatchJobStream>, Status> {
+        let id = request.into_inner().job_id;
+        let shared = self.shared.clone();
+        let status = move || {
+            let s = shared.scheduler.lock().expect("scheduler lock");
+            s.job(&id).map(|j| job_status(&s, j)).ok_or_else(|| Status::not_found(format!("unknown job {id}")))
+        };
+        let first = status()?;
+        let changes = self.shared.changes.subscribe();
+        let stream = async_stream(first, move |last: pb::JobStatus| {
+            let status = status.clone();
+            let mut changes = changes.clone();
+            async move {
+                if last.state != pb::JobState::Running as i32 {
+                    return None;
+                }
+                loop {
+                    if changes.changed().await.is_err() {
+                        return None;
+                    }
+                    match status() {
+                        Ok(next) if next != last => return Some(Ok(next)),
+                        Ok(_) => continue,
+                        Err(e) => return Some(Err(e)),
+                    }
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(stream)))
+    }
+
+    async fn cancel_job(&self, request: Request<pb::CancelJobRequest>) -> Result<Response<pb::JobStatus>, Status> {
+        let id = request.into_inner().job_id;
+        let (status, ended) = {
+            let mut s = self.shared.scheduler.lock().expect("scheduler lock");
+            s.cancel(&id).ok_or_else(|| Status::not_found(format!("unknown job {id}")))?;
+            let (ticket, ended) = self.shared.persist(&mut s);
+            (job_status(&s, s.job(&id).expect("job exists")), (ticket, ended))
+        };
+        let (ticket, ended) = ended;
+        self.shared.durable(ticket).await?;
+        self.shared.finalize(ended).await;
+        Ok(Response::new(status))
+    }
+}
+
+/// A stream that yields `first`, then each value `next(previous)` gives, until it gives None.
+fn async_stream<F, Fut>(first: pb::JobStatus, next: F) -> impl Stream<Item = Result<pb::JobStatus, Status>> + Send
+where
+    F: Fn(pb::JobStatus) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Option<Result<pb::JobStatus, Status>>> + Send,
+{
+    futures::stream::unfold((Some(Ok(first)), None::<pb::JobStatus>, next), |(pending, last, next)| async move {
+        if let Some(item) = pending {
+            let last = item.as_ref().ok().cloned();
+            return Some((item, (None, last, next)));
+        }
+        let last = last?;
+        let item = next(last).await?;
+        let last = item.as_ref().ok().cloned();
+        Some((item, (None, last, next)))
+    })
+}
+
+impl CoordinatorService {
+    /// Leases for a worker under the scheduler lock, and the ticket to wait for before answering.
+    fn grant(&self, r: &pb::LeaseTasksRequest) -> Result<(Vec<pb::Lease>, u64), Status> {
+        let mut s = self.shared.scheduler.lock().expect("scheduler lock");
+        if !s.knows(&r.worker_id) {
+            return Err(Status::failed_precondition(format!("worker {} is not registered (register again)", r.worker_id)));
+        }
+        let granted = s.lease(&r.worker_id, r.free_cpu_slots, r.free_gpus, r.max_tasks as usize, now_ms());
+        let leases: Vec<pb::Lease> = granted
+            .iter()
+            .map(|g| {
+                let e = s.task(g.index);
+                let inputs = e
+                    .task
+                    .deps
+                    .iter()
+                    .filter_map(|d| s.index(&e.job, d))
+                    .map(|d| manifest_path(s.task(d).task.stage.name(), &s.task(d).task.key))
+                    .collect();
+                pb::Lease {
+                    task: Some(pb::Task {
+                        task_id: global_id(&e.job, &e.task.id),
+                        job_id: e.job.clone(),
+                        stage: e.task.stage.name().into(),
+                        key: e.task.key.clone(),
+                        spec: e.task.spec.to_string(),
+                        cpu_slots: e.task.cpu_slots,
+                        gpus: e.task.gpus,
+                        input_manifests: inputs,
+                    }),
+                    attempt: g.attempt,
+                    deadline_unix_ms: g.deadline,
+                }
+            })
+            .collect();
+        let (ticket, _) = self.shared.persist(&mut s);
+        Ok((leases, ticket))
+    }
+
+    /// Checks the files of a manifest and creates it in the store (first one wins).
+    async fn commit(&self, r: &pb::CompleteTaskRequest, task: &str, stage: &str, key: &str) -> Result<Manifest, String> {
+        let store = self.shared.store.as_ref();
+        let dir = attempt_dir(stage, key, r.attempt);
+        let sent = r.manifest.clone().unwrap_or_default();
+        let mut files = Vec::with_capacity(sent.files.len());
+        for f in &sent.files {
+            if !f.path.starts_with(&format!("{dir}/")) {
+                return Err(format!("output {} is outside the attempt's folder {dir}", f.path));
+            }
+            let meta = store.head(&StorePath::from(f.path.as_str())).await.map_err(|e| format!("output {}: {e}", f.path))?;
+            if meta.size != f.bytes {
+                return Err(format!("output {}: {} bytes in the store, {} in the manifest", f.path, meta.size, f.bytes));
+            }
+            files.push(OutputFile { path: f.path.clone(), bytes: f.bytes, sha256: f.sha256.clone() });
+        }
+        let manifest = Manifest {
+            task_id: task.to_string(),
+            stage: stage.into(),
+            key: key.into(),
+            attempt: r.attempt,
+            worker: r.worker_id.clone(),
+            files,
+        };
+        let bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| e.to_string())?;
+        let path = StorePath::from(manifest_path(stage, key));
+        let opts = PutOptions { mode: PutMode::Create, ..Default::default() };
+        match store.put_opts(&path, PutPayload::from(bytes), opts).await {
+            Ok(_) => Ok(manifest),
+            Err(object_store::Error::AlreadyExists { .. }) => {
+                // another attempt (or an earlier job) committed this key first: its outputs stand
+                committed_manifest(store, stage, key).await.ok_or_else(|| format!("{path} exists but cannot be read"))
+            }
+            Err(e) => Err(format!("creating {path}: {e}")),
+        }
+    }
+}

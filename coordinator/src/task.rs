@@ -1,0 +1,117 @@
+//! What the planner makes and the scheduler runs: stages, planned tasks with their keys, the
+//! manifest an attempt commits, and why a task failed.
+
+use serde::{Deserialize, Serialize};
+
+/// A kind of task. The version is part of every key: bump it when a stage's outputs change, and
+/// every task of that stage runs again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// Read and validate one cohort's clinical table: `patients`, `exclusions`.
+    Ingest,
+    /// Radiomic features of one patient x phase: `radiomic_features`.
+    Radiomics,
+    /// The clinical scores of one cohort, evaluated: `predictions`, `metrics`, `km_curves`.
+    Evaluate,
+    /// Does nothing: the scheduler benchmark's tasks.
+    Noop,
+}
+
+impl Stage {
+    /// Every stage, in pipeline order.
+    pub const ALL: [Stage; 4] = [Stage::Ingest, Stage::Radiomics, Stage::Evaluate, Stage::Noop];
+
+    /// The name used in task ids, paths and the protocol.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Ingest => "ingest",
+            Stage::Radiomics => "radiomics",
+            Stage::Evaluate => "evaluate",
+            Stage::Noop => "noop",
+        }
+    }
+
+    /// The stage of a name.
+    pub fn from_name(name: &str) -> Option<Stage> {
+        Stage::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    /// Version of the stage's code, part of its keys.
+    pub fn code_version(self) -> u32 {
+        match self {
+            Stage::Ingest => 1,
+            Stage::Radiomics => 1,
+            Stage::Evaluate => 1,
+            Stage::Noop => 1,
+        }
+    }
+}
+
+/// One task of a plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlannedTask {
+    /// Unique within its job, readable: `radiomics/training/TA0001/arterial`.
+    pub id: String,
+    /// Its stage.
+    pub stage: Stage,
+    /// Hash of stage, code version, canonical settings and input digests (hex SHA-256).
+    pub key: String,
+    /// The executor's input (stage-specific JSON).
+    pub spec: serde_json::Value,
+    /// Ids of the tasks whose outputs it reads.
+    pub deps: Vec<String>,
+    /// CPU slots it occupies.
+    pub cpu_slots: u32,
+    /// GPUs it needs.
+    pub gpus: u32,
+}
+
+/// One committed output file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutputFile {
+    /// Object-store path.
+    pub path: String,
+    /// Size, bytes.
+    pub bytes: u64,
+    /// Hex SHA-256 of the content.
+    pub sha256: String,
+}
+
+/// What a task committed: `cache/<stage>/<key>/manifest.json`, created once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// The task's id in the job that committed it.
+    pub task_id: String,
+    /// Stage name.
+    pub stage: String,
+    /// The task key.
+    pub key: String,
+    /// The attempt that wrote the files.
+    pub attempt: u32,
+    /// The worker that ran it.
+    pub worker: String,
+    /// Its files (all under `cache/<stage>/<key>/attempt-<attempt>/`).
+    pub files: Vec<OutputFile>,
+}
+
+/// Object-store path of a task's manifest.
+pub fn manifest_path(stage: &str, key: &str) -> String {
+    format!("cache/{stage}/{key}/manifest.json")
+}
+
+/// Object-store folder of one attempt's outputs.
+pub fn attempt_dir(stage: &str, key: &str, attempt: u32) -> String {
+    format!("cache/{stage}/{key}/attempt-{attempt}")
+}
+
+/// Why an attempt failed, as the worker reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FailureKind {
+    /// Transient: retried with backoff within the task's budget.
+    Retryable,
+    /// The input is bad: not retried; the task and the tasks that need it fail.
+    BadInput,
+    /// The worker gave the lease back (draining): re-queued at once, budget untouched.
+    GivenBack,
+}

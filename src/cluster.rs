@@ -1,0 +1,265 @@
+//! The cluster commands: `coordinator`, `worker`, and `run` (a coordinator and N workers in one
+//! process, talking gRPC over loopback, the object store a local folder).
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use tacefusion_coordinator::scheduler::SchedulerConfig;
+use tacefusion_coordinator::server::{CoordinatorConfig, open, serve, serve_metrics};
+use tacefusion_proto::v1 as pb;
+use tacefusion_worker::pull::{Client, WorkerConfig, connect};
+use tokio::net::TcpListener;
+
+/// Arguments of `tacefusion coordinator`.
+#[derive(Debug, Args)]
+pub struct CoordinatorArgs {
+    /// Address to serve gRPC on, e.g. 0.0.0.0:7070.
+    #[arg(long)]
+    listen: SocketAddr,
+    /// State directory (kept across restarts).
+    #[arg(long)]
+    state: PathBuf,
+    /// Object store of the outputs: a local folder or file:// URL.
+    #[arg(long)]
+    store: String,
+    /// File holding the bearer token workers and clients must send.
+    #[arg(long)]
+    token_file: Option<PathBuf>,
+    /// TLS certificate (PEM).
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// CA (PEM) whose client certificates are required.
+    #[arg(long, requires = "tls_cert")]
+    client_ca: Option<PathBuf>,
+    /// Address of the Prometheus `/metrics`, `/healthz` and `/readyz` endpoint.
+    #[arg(long)]
+    metrics: Option<SocketAddr>,
+    /// Lease duration, ms (a worker silent this long loses its leases).
+    #[arg(long, default_value_t = 30_000)]
+    lease_ms: u64,
+    /// How long a job waits once its last worker is gone, s.
+    #[arg(long, default_value_t = 300)]
+    worker_grace_s: u64,
+}
+
+/// Arguments of `tacefusion worker`.
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// Coordinator URL, e.g. http://host:7070.
+    #[arg(long)]
+    coordinator: String,
+    /// File holding the bearer token.
+    #[arg(long)]
+    token_file: Option<PathBuf>,
+    /// CA certificate (PEM) of the coordinator's TLS certificate (for https:// URLs).
+    #[arg(long)]
+    ca: Option<PathBuf>,
+    /// Tasks at once.
+    #[arg(long, default_value_t = 1)]
+    slots: u32,
+    /// Seconds running tasks may finish after SIGTERM before their leases are given back.
+    #[arg(long, default_value_t = 30)]
+    drain_s: u64,
+}
+
+/// Arguments of `tacefusion run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The study file.
+    study: PathBuf,
+    /// Workers to start in this process.
+    #[arg(long, default_value_t = 2)]
+    workers: u32,
+    /// Output folder: object store (cache/, jobs/) and coordinator state (state/).
+    #[arg(long)]
+    out: PathBuf,
+}
+
+/// Reads a token file (trimmed).
+pub fn read_token(file: &Option<PathBuf>) -> Result<Option<String>> {
+    file.as_ref()
+        .map(|f| std::fs::read_to_string(f).map(|t| t.trim().to_string()).with_context(|| format!("reading token file {}", f.display())))
+        .transpose()
+}
+
+/// Resolves when the process gets SIGTERM or SIGINT.
+pub async fn terminated() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("installing a SIGTERM handler");
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}
+
+fn worker_config(coordinator: String, token: Option<String>, ca: Option<Vec<u8>>, slots: u32, drain: Duration) -> WorkerConfig {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    WorkerConfig {
+        coordinator,
+        token,
+        ca,
+        worker_id: format!("{host}-{}-{n}", std::process::id()),
+        slots,
+        gpus: 0,
+        gpu_names: vec![],
+        memory_bytes: 0,
+        poll: Duration::from_millis(50),
+        drain_timeout: drain,
+        connect_timeout: Duration::from_secs(60),
+    }
+}
+
+/// Runs `coordinator`.
+pub async fn coordinator(args: CoordinatorArgs) -> Result<()> {
+    let read = |p: &PathBuf| std::fs::read(p).with_context(|| format!("reading {}", p.display()));
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(c), Some(k)) => Some((read(c)?, read(k)?, args.client_ca.as_ref().map(read).transpose()?)),
+        _ => None,
+    };
+    let config = CoordinatorConfig {
+        state_dir: args.state,
+        store: args.store,
+        token: read_token(&args.token_file)?,
+        tls,
+        scheduler: SchedulerConfig { lease_ms: args.lease_ms, worker_grace_ms: args.worker_grace_s * 1000, ..Default::default() },
+    };
+    let shared = open(&config).await?;
+    if let Some(addr) = args.metrics {
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            if let Err(e) = serve_metrics(addr, shared).await {
+                tracing::error!("metrics endpoint {addr}: {e}");
+            }
+        });
+    }
+    let listener = TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
+    eprintln!("coordinator: listening on {}", listener.local_addr()?);
+    serve(&config, shared, listener, terminated()).await?;
+    Ok(())
+}
+
+/// Runs `worker`.
+pub async fn worker(args: WorkerArgs) -> Result<()> {
+    let ca = args.ca.as_ref().map(|p| std::fs::read(p).with_context(|| format!("reading {}", p.display()))).transpose()?;
+    let config = worker_config(args.coordinator, read_token(&args.token_file)?, ca, args.slots, Duration::from_secs(args.drain_s));
+    let report = tacefusion_worker::pull::run(config, terminated()).await?;
+    eprintln!(
+        "worker: {} committed, {} failed, {} refused, {} given back",
+        report.committed, report.failed, report.refused, report.given_back
+    );
+    Ok(())
+}
+
+/// Submits a study file; returns the response.
+pub async fn submit_file(client: &mut Client, study: &Path) -> Result<pb::SubmitStudyResponse> {
+    let text = std::fs::read_to_string(study).with_context(|| format!("reading {}", study.display()))?;
+    let path = std::fs::canonicalize(study).with_context(|| format!("{}", study.display()))?;
+    let r = client
+        .submit_study(pb::SubmitStudyRequest { study_toml: text, study_path: path.to_string_lossy().into_owned() })
+        .await
+        .map_err(|s| anyhow::anyhow!("{}", s.message()))?;
+    Ok(r.into_inner())
+}
+
+/// One line of progress per stage.
+pub fn progress_line(status: &pb::JobStatus) -> String {
+    status
+        .stages
+        .iter()
+        .map(|s| {
+            format!(
+                "{} {}/{}{}",
+                s.stage,
+                s.committed,
+                s.total,
+                if s.failed > 0 { format!(" ({} failed)", s.failed) } else { String::new() }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("  ")
+}
+
+/// Follows a job to its end, printing progress (redrawn on a terminal, a line per change otherwise).
+pub async fn follow(client: &mut Client, job: &str) -> Result<pb::JobStatus> {
+    let mut stream =
+        client.watch_job(pb::GetJobRequest { job_id: job.into() }).await.map_err(|s| anyhow::anyhow!("{}", s.message()))?.into_inner();
+    let terminal = std::io::stderr().is_terminal();
+    let mut last = None;
+    while let Some(status) = stream.message().await.map_err(|s| anyhow::anyhow!("{}", s.message()))? {
+        let line = progress_line(&status);
+        if terminal {
+            eprint!("\r\x1b[2K{job}: {line}");
+        } else if last.as_ref() != Some(&line) {
+            eprintln!("{job}: {line}");
+        }
+        last = Some(line);
+        if status.state != pb::JobState::Running as i32 {
+            if terminal {
+                eprintln!();
+            }
+            return Ok(status);
+        }
+    }
+    bail!("the coordinator closed the watch of {job} before it ended")
+}
+
+/// Runs `run`: coordinator, workers and the job in this process.
+pub async fn run(args: RunArgs) -> Result<()> {
+    if args.workers == 0 {
+        bail!("--workers must be at least 1");
+    }
+    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    let config = CoordinatorConfig {
+        state_dir: args.out.join("state"),
+        store: args.out.to_string_lossy().into_owned(),
+        token: None,
+        tls: None,
+        scheduler: SchedulerConfig::default(),
+    };
+    let shared = open(&config).await?;
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let server = {
+        let mut stop = stop_rx.clone();
+        tokio::spawn(async move {
+            serve(&config, shared, listener, async move { while stop.changed().await.is_ok() && !*stop.borrow() {} }).await
+        })
+    };
+    let mut workers = Vec::new();
+    for _ in 0..args.workers {
+        let config = worker_config(url.clone(), None, None, 1, Duration::from_secs(5));
+        let mut stop = stop_rx.clone();
+        workers.push(tokio::spawn(async move {
+            tacefusion_worker::pull::run(config, async move { while stop.changed().await.is_ok() && !*stop.borrow() {} }).await
+        }));
+    }
+    let mut client = connect(&url, None, None, Duration::from_secs(10)).await?;
+    let submitted = submit_file(&mut client, &args.study).await?;
+    eprintln!("{}: {} tasks, {} already committed", submitted.job_id, submitted.tasks, submitted.already_committed);
+    let status = follow(&mut client, &submitted.job_id).await?;
+    let _ = stop_tx.send(true);
+    for w in workers {
+        if let Ok(Err(e)) = w.await {
+            eprintln!("worker: {e}");
+        }
+    }
+    server.await??;
+    for failed in &status.failed {
+        eprintln!("failed: {} ({}): {}", failed.task_id, failed.stage, failed.reason);
+    }
+    println!("{}", submitted.job_id);
+    eprintln!("results: tacefusion query --results {} \"SELECT * FROM metrics\"", args.out.display());
+    match pb::JobState::try_from(status.state) {
+        Ok(pb::JobState::Succeeded) | Ok(pb::JobState::SucceededWithFailures) => Ok(()),
+        _ => bail!("{} ended {:?}: {}", submitted.job_id, pb::JobState::try_from(status.state).ok(), status.message),
+    }
+}

@@ -1,0 +1,196 @@
+//! Processes and files for the cluster tests: a small synthetic study (original features only, to
+//! keep runs short), coordinator and worker processes on free loopback ports, the client commands,
+//! and the result tables as sorted CSV text.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub const TABLES: [(&str, &str); 6] = [
+    ("patients", "SELECT * FROM patients ORDER BY cohort, patient_id"),
+    ("exclusions", "SELECT * FROM exclusions ORDER BY cohort, patient_id, stage, field, reason"),
+    ("radiomic_features", "SELECT * FROM radiomic_features ORDER BY cohort, patient_id, phase, feature"),
+    ("predictions", "SELECT * FROM predictions ORDER BY cohort, model, patient_id"),
+    ("metrics", "SELECT * FROM metrics ORDER BY cohort, model, metric"),
+    ("km_curves", "SELECT * FROM km_curves ORDER BY cohort, model, \"group\", time"),
+];
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_tacefusion")
+}
+
+pub fn tacefusion(args: &[&str]) -> Output {
+    Command::new(bin()).args(args).output().unwrap()
+}
+
+pub fn ok(args: &[&str]) -> String {
+    let out = tacefusion(args);
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A fresh folder for one test.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tacefusion-cluster-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The small synthetic study, original image features only.
+pub fn small_study(dir: &Path) -> PathBuf {
+    let root = dir.join("study");
+    ok(&["synth", "--preset", "small", "--seed", "11", "--out", root.to_str().unwrap()]);
+    let file = root.join("study.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let edited = text.replace("log_sigmas_mm = [2.0, 4.0]", "log_sigmas_mm = []").replace("wavelet = true", "wavelet = false");
+    assert!(edited.contains("log_sigmas_mm = []") && edited.contains("wavelet = false"), "the synthetic study's settings changed");
+    std::fs::write(&file, edited).unwrap();
+    file
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A process killed when dropped.
+pub struct Proc(pub Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Proc {
+    /// `kill -9`.
+    pub fn kill9(&mut self) {
+        self.0.kill().unwrap();
+        self.0.wait().unwrap();
+    }
+}
+
+/// A coordinator process and where it listens.
+pub struct Coordinator {
+    pub proc: Proc,
+    pub url: String,
+    pub metrics: u16,
+    pub store: PathBuf,
+}
+
+pub fn start_coordinator(dir: &Path, port: u16, extra: &[&str]) -> Coordinator {
+    let (store, state) = (dir.join("store"), dir.join("state"));
+    let metrics = free_port();
+    let child = Command::new(bin())
+        .args([
+            "coordinator",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--state",
+            state.to_str().unwrap(),
+            "--store",
+            store.to_str().unwrap(),
+        ])
+        .args(["--metrics", &format!("127.0.0.1:{metrics}")])
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let c = Coordinator { proc: Proc(child), url: format!("http://127.0.0.1:{port}"), metrics, store };
+    wait_until(Duration::from_secs(20), || http(c.metrics, "/readyz").is_some_and(|b| b.contains("ok")));
+    c
+}
+
+pub fn start_worker(url: &str, extra: &[&str], env: &[(&str, &str)]) -> Proc {
+    let mut cmd = Command::new(bin());
+    cmd.args(["worker", "--coordinator", url]).args(extra).stdout(Stdio::null()).stderr(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    Proc(cmd.spawn().unwrap())
+}
+
+/// GET `path` on the metrics port.
+pub fn http(port: u16, path: &str) -> Option<String> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.write_all(format!("GET {path} HTTP/1.0\r\n\r\n").as_bytes()).ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    Some(out)
+}
+
+/// A counter of the coordinator's metrics.
+pub fn metric(port: u16, name: &str) -> u64 {
+    let text = http(port, "/metrics").unwrap_or_default();
+    text.lines().find_map(|l| l.strip_prefix(&format!("{name} "))).map(|v| v.trim().parse().unwrap()).unwrap_or(0)
+}
+
+pub fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !f() {
+        assert!(start.elapsed() < limit, "condition not met within {limit:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Waits for a job to end; returns its final status.
+pub fn wait_job(url: &str, job: &str, limit: Duration) -> serde_json::Value {
+    let mut last = serde_json::Value::Null;
+    wait_until(limit, || {
+        let out = tacefusion(&["status", job, "--coordinator", url, "--json"]);
+        if !out.status.success() {
+            return false;
+        }
+        last = serde_json::from_slice(&out.stdout).unwrap();
+        last["state"] != "running"
+    });
+    last
+}
+
+/// Every result table of a job as sorted CSV.
+pub fn tables(results: &Path, job: Option<&str>) -> Vec<(String, String)> {
+    TABLES
+        .iter()
+        .map(|(name, sql)| {
+            let mut args = vec!["query", "--results", results.to_str().unwrap(), "--csv", sql];
+            if let Some(j) = job {
+                args.extend(["--job", j]);
+            }
+            (name.to_string(), ok(&args))
+        })
+        .collect()
+}
+
+/// Committed manifests under a store: (stage/key, attempt).
+pub fn manifests(store: &Path) -> Vec<(String, u64)> {
+    let mut out = Vec::new();
+    let cache = store.join("cache");
+    for stage in std::fs::read_dir(&cache).into_iter().flatten().flatten() {
+        for key in std::fs::read_dir(stage.path()).unwrap().flatten() {
+            let m = key.path().join("manifest.json");
+            if let Ok(text) = std::fs::read_to_string(&m) {
+                let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+                out.push((
+                    format!("{}/{}", stage.file_name().to_string_lossy(), key.file_name().to_string_lossy()),
+                    v["attempt"].as_u64().unwrap(),
+                ));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The highest attempt number among the attempt folders of one stage/key.
+pub fn last_attempt(store: &Path, stage_key: &str) -> u64 {
+    std::fs::read_dir(store.join("cache").join(stage_key))
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_string_lossy().strip_prefix("attempt-").and_then(|n| n.parse().ok()))
+        .max()
+        .unwrap_or(0)
+}

@@ -1,0 +1,10 @@
+//! The cluster as users run it: a coordinator process, worker processes and the client commands on
+//! loopback, on the small synthetic study; faults injected with `kill -9`, a zombie worker, a wrong
+//! token and a defective patient. Every comparison is against another run's tables (row for row)
+//! or against the synthetic study's planted defects.
+
+#![allow(missing_docs)]
+
+mod faults;
+mod harness;
+mod runs;

@@ -1,0 +1,101 @@
+//! Whole runs: three worker processes give the tables of `run --workers 1`; defective patients fail
+//! only their own tasks and are listed with their reasons; a resubmission does nothing; a new
+//! patient reruns only its own tasks and its cohort's fan-in.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use crate::harness::*;
+
+/// The planted defects of the synthetic study: (cohort, patient, kind, file).
+fn planted(study: &std::path::Path) -> Vec<(String, String, String, String)> {
+    let text = std::fs::read_to_string(study.parent().unwrap().join("truth/defects.csv")).unwrap();
+    text.lines()
+        .skip(1)
+        .map(|l| l.split(',').map(str::to_string).collect::<Vec<_>>())
+        .map(|f| (f[0].clone(), f[2].clone(), f[3].clone(), f[4].clone()))
+        .collect()
+}
+
+#[test]
+fn three_worker_processes_give_the_tables_of_one_in_process_worker() {
+    let dir = scratch("three");
+    let study = small_study(&dir);
+    let single = dir.join("single");
+    let job = ok(&["run", study.to_str().unwrap(), "--workers", "1", "--out", single.to_str().unwrap()]);
+    let want = tables(&single, Some(job.trim()));
+
+    let c = start_coordinator(&dir, free_port(), &[]);
+    let _workers: Vec<Proc> = (0..3).map(|_| start_worker(&c.url, &[], &[])).collect();
+    let job = ok(&["submit", study.to_str().unwrap(), "--coordinator", &c.url]).trim().to_string();
+    let end = wait_job(&c.url, &job, Duration::from_secs(300));
+    assert_eq!(end["state"], "succeeded_with_failures", "{end}");
+    let got = tables(&c.store, Some(&job));
+    for ((name, a), (_, b)) in want.iter().zip(&got) {
+        assert!(a.lines().count() > 1, "table {name} is empty");
+        assert!(a == b, "table {name} differs between 1 and 3 workers");
+    }
+
+    // exactly the planted image defects fail, each its own radiomics task; the clinical ones are ingest's exclusions
+    let defects = planted(&study);
+    let failed: BTreeSet<String> = end["failed"].as_array().unwrap().iter().map(|f| f["task_id"].as_str().unwrap().to_string()).collect();
+    let image_defects: BTreeSet<String> = defects
+        .iter()
+        .filter(|d| d.3.starts_with("images/"))
+        .map(|(cohort, patient, _, file)| {
+            let phase = file.rsplit('/').next().unwrap().trim_end_matches(".nii.gz").trim_end_matches("_mask");
+            format!("radiomics/{cohort}/{patient}/{phase}")
+        })
+        .collect();
+    assert!(!image_defects.is_empty());
+    assert_eq!(failed, image_defects, "{end}");
+    let exclusions = &got.iter().find(|(n, _)| n == "exclusions").unwrap().1;
+    for (cohort, patient, kind, _) in &defects {
+        let line = exclusions.lines().find(|l| l.starts_with(&format!("{cohort},{patient},")));
+        let line = line.unwrap_or_else(|| panic!("{cohort} {patient} ({kind}) is not in exclusions:\n{exclusions}"));
+        if kind == "duplicate_patient_id" || !defects.iter().any(|d| d.3.starts_with("images/") && d.1 == *patient) {
+            assert!(line.contains(kind.as_str()) || line.contains("task_failed"), "{line}");
+        }
+    }
+    // metrics exist for every cohort and clinical score
+    let metrics = &got.iter().find(|(n, _)| n == "metrics").unwrap().1;
+    assert!(metrics.lines().filter(|l| l.contains(",harrell_c,")).count() >= 7 * 4);
+}
+
+#[test]
+fn a_resubmission_does_nothing_and_a_new_patient_reruns_only_its_tasks() {
+    let dir = scratch("incremental");
+    let study = small_study(&dir);
+    let c = start_coordinator(&dir, free_port(), &[]);
+    let _workers: Vec<Proc> = (0..2).map(|_| start_worker(&c.url, &[], &[])).collect();
+    let first = ok(&["submit", study.to_str().unwrap(), "--coordinator", &c.url]).trim().to_string();
+    wait_job(&c.url, &first, Duration::from_secs(300));
+    let manifests_before = manifests(&c.store);
+
+    let second = tacefusion(&["submit", study.to_str().unwrap(), "--coordinator", &c.url]);
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    let job = String::from_utf8_lossy(&second.stdout).trim().to_string();
+    let s = wait_job(&c.url, &job, Duration::from_secs(30));
+    assert_eq!(s["attempts"], 0, "a resubmission runs nothing: {s} ({stderr})");
+    assert_eq!(manifests(&c.store), manifests_before);
+
+    // one more patient in external_c: a copy of its first patient's row and images under a new id
+    let root = study.parent().unwrap();
+    let csv = root.join("clinical/external_c.csv");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let first_row = text.lines().nth(1).unwrap();
+    let old_id = first_row.split(',').next().unwrap();
+    std::fs::write(&csv, format!("{text}{}\n", first_row.replacen(old_id, "ECNEW1", 1))).unwrap();
+    let (from, to) = (root.join(format!("images/external_c/{old_id}")), root.join("images/external_c/ECNEW1"));
+    std::fs::create_dir_all(&to).unwrap();
+    for f in std::fs::read_dir(&from).unwrap().flatten() {
+        std::fs::copy(f.path(), to.join(f.file_name())).unwrap();
+    }
+    let third = ok(&["submit", study.to_str().unwrap(), "--coordinator", &c.url]).trim().to_string();
+    let s = wait_job(&c.url, &third, Duration::from_secs(120));
+    // ingest and evaluate of external_c, and the new patient's two phases
+    assert_eq!(s["attempts"], 4, "{s}");
+    let after = manifests(&c.store);
+    assert_eq!(after.len(), manifests_before.len() + 4);
+    assert!(manifests_before.iter().all(|m| after.contains(m)), "nothing committed is replaced");
+}

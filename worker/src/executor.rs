@@ -1,0 +1,51 @@
+//! Stage executors: a leased task's spec and the files of its inputs in, named output files out.
+//! Executors are synchronous, deterministic functions of their inputs (rayon inside where useful);
+//! the pull loop runs them on blocking threads and commits what they return.
+
+use bytes::Bytes;
+
+use crate::stages;
+
+/// Why an executor failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExecError {
+    /// The input is bad (unreadable file, empty mask, malformed table): not worth retrying.
+    #[error("{0}")]
+    BadInput(String),
+    /// Something transient failed (I/O, a store, memory): retried.
+    #[error("{0}")]
+    Retryable(String),
+}
+
+/// A file of an input task's manifest, with its content.
+#[derive(Debug, Clone)]
+pub struct InputFile {
+    /// Object-store path.
+    pub path: String,
+    /// Content.
+    pub bytes: Bytes,
+}
+
+/// A file to commit: its name within the attempt's folder and its content.
+pub type OutputFile = (String, Vec<u8>);
+
+/// Runs the executor of `stage`.
+pub fn execute(stage: &str, spec: &serde_json::Value, inputs: &[InputFile]) -> Result<Vec<OutputFile>, ExecError> {
+    match stage {
+        "ingest" => stages::ingest::run(spec),
+        "radiomics" => stages::radiomics::run(spec),
+        "evaluate" => stages::evaluate::run(spec, inputs),
+        "noop" => Ok(vec![]),
+        other => Err(ExecError::BadInput(format!("this worker has no executor for stage {other:?}"))),
+    }
+}
+
+/// A text field of a spec.
+pub fn text<'a>(spec: &'a serde_json::Value, field: &str) -> Result<&'a str, ExecError> {
+    spec.get(field).and_then(|v| v.as_str()).ok_or_else(|| ExecError::BadInput(format!("task spec has no text field {field:?}")))
+}
+
+/// A number field of a spec.
+pub fn number(spec: &serde_json::Value, field: &str) -> Result<f64, ExecError> {
+    spec.get(field).and_then(|v| v.as_f64()).ok_or_else(|| ExecError::BadInput(format!("task spec has no number field {field:?}")))
+}

@@ -1,0 +1,405 @@
+//! The pull loop: register, lease what fits the free slots, run each lease's executor on a blocking
+//! thread, write its files under `cache/<stage>/<key>/attempt-<n>/`, and ask the coordinator to
+//! commit them. A heartbeat task renews the leases on its own timer, whatever the executors are
+//! doing; a lease the coordinator no longer recognises is abandoned (its files are never committed).
+//! On shutdown (SIGTERM) the worker stops leasing, lets running tasks finish for a while, then gives
+//! the rest back.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use object_store::ObjectStore;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path as StorePath;
+use object_store::{ObjectStoreExt, PutPayload};
+use sha2::{Digest, Sha256};
+use tacefusion_proto::PROTOCOL_VERSION;
+use tacefusion_proto::v1 as pb;
+use tacefusion_proto::v1::coordinator_client::CoordinatorClient;
+use tokio::sync::{Mutex, Notify};
+use tonic::service::Interceptor;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
+use tonic::{Code, Request, Status};
+
+use crate::executor::{ExecError, InputFile, execute};
+
+/// How to run a worker.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Coordinator URL (`http://host:port`, or `https://` with `ca`).
+    pub coordinator: String,
+    /// Bearer token.
+    pub token: Option<String>,
+    /// CA certificate (PEM) of the coordinator's TLS certificate.
+    pub ca: Option<Vec<u8>>,
+    /// Unique id (host and process by default).
+    pub worker_id: String,
+    /// CPU slots (tasks at once, weighted by their slots).
+    pub slots: u32,
+    /// GPUs.
+    pub gpus: u32,
+    /// Names of the GPUs.
+    pub gpu_names: Vec<String>,
+    /// Memory, bytes (informational).
+    pub memory_bytes: u64,
+    /// Pause between empty lease requests.
+    pub poll: Duration,
+    /// How long running tasks may finish after a shutdown request before they are given back.
+    pub drain_timeout: Duration,
+    /// How long to keep trying when the coordinator is unreachable.
+    pub connect_timeout: Duration,
+}
+
+/// What a worker did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WorkerReport {
+    /// Tasks committed.
+    pub committed: u64,
+    /// Tasks failed (reported).
+    pub failed: u64,
+    /// Commits the coordinator refused (lease lost).
+    pub refused: u64,
+    /// Leases given back when draining.
+    pub given_back: u64,
+}
+
+/// Why the worker stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    /// The coordinator refused or could not be reached.
+    #[error("coordinator {url}: {detail}")]
+    Coordinator {
+        /// Its URL.
+        url: String,
+        /// What happened.
+        detail: String,
+    },
+    /// The object store is unusable.
+    #[error("object store {url}: {detail}")]
+    Store {
+        /// Its URL.
+        url: String,
+        /// Why.
+        detail: String,
+    },
+}
+
+/// Adds the bearer token to every call.
+#[derive(Debug, Clone)]
+pub struct Bearer(pub Option<String>);
+
+impl Interceptor for Bearer {
+    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        if let Some(t) = &self.0 {
+            let value = format!("Bearer {t}").parse().map_err(|_| Status::invalid_argument("the token is not valid header text"))?;
+            request.metadata_mut().insert("authorization", value);
+        }
+        Ok(request)
+    }
+}
+
+/// A client of the coordinator.
+pub type Client = CoordinatorClient<InterceptedService<Channel, Bearer>>;
+
+/// Connects to the coordinator, retrying until `timeout`.
+pub async fn connect(url: &str, token: Option<String>, ca: Option<&[u8]>, timeout: Duration) -> Result<Client, WorkerError> {
+    let err = |detail: String| WorkerError::Coordinator { url: url.to_string(), detail };
+    let mut endpoint = Endpoint::from_shared(url.to_string()).map_err(|e| err(e.to_string()))?.connect_timeout(Duration::from_secs(5));
+    if let Some(ca) = ca {
+        endpoint = endpoint.tls_config(ClientTlsConfig::new().ca_certificate(Certificate::from_pem(ca))).map_err(|e| err(e.to_string()))?;
+    }
+    let start = tokio::time::Instant::now();
+    let mut wait = Duration::from_millis(50);
+    loop {
+        match endpoint.connect().await {
+            Ok(channel) => return Ok(CoordinatorClient::with_interceptor(channel, Bearer(token))),
+            Err(e) if start.elapsed() >= timeout => return Err(err(format!("unreachable for {:?}: {e}", timeout))),
+            Err(_) => {
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(2));
+            }
+        }
+    }
+}
+
+/// A lease being worked on.
+struct Active {
+    attempt: u32,
+    cpu: u32,
+    gpus: u32,
+    lost: Arc<AtomicBool>,
+}
+
+struct Worker {
+    config: WorkerConfig,
+    client: Client,
+    store: Arc<dyn ObjectStore>,
+    active: Mutex<HashMap<String, Active>>,
+    done: Notify,
+    report: Mutex<WorkerReport>,
+}
+
+async fn register(client: &mut Client, config: &WorkerConfig) -> Result<pb::RegisterWorkerResponse, WorkerError> {
+    let request = pb::RegisterWorkerRequest {
+        worker_id: config.worker_id.clone(),
+        protocol_version: PROTOCOL_VERSION,
+        resources: Some(pb::Resources {
+            cpu_slots: config.slots,
+            gpus: config.gpus,
+            memory_bytes: config.memory_bytes,
+            gpu_names: config.gpu_names.clone(),
+        }),
+    };
+    client
+        .register_worker(request)
+        .await
+        .map(|r| r.into_inner())
+        .map_err(|s| WorkerError::Coordinator { url: config.coordinator.clone(), detail: format!("{:?}: {}", s.code(), s.message()) })
+}
+
+/// Runs a worker until `shutdown` resolves (then drains) or the coordinator is gone for good.
+pub async fn run(config: WorkerConfig, shutdown: impl std::future::Future<Output = ()> + Send) -> Result<WorkerReport, WorkerError> {
+    let mut client = connect(&config.coordinator, config.token.clone(), config.ca.as_deref(), config.connect_timeout).await?;
+    let registered = register(&mut client, &config).await?;
+    let root = registered.store_url.strip_prefix("file://").unwrap_or(&registered.store_url).to_string();
+    let store: Arc<dyn ObjectStore> = Arc::new(
+        LocalFileSystem::new_with_prefix(&root)
+            .map_err(|e| WorkerError::Store { url: registered.store_url.clone(), detail: e.to_string() })?,
+    );
+    tracing::info!(worker = %config.worker_id, coordinator = %config.coordinator, slots = config.slots, gpus = config.gpus, "registered");
+    let worker = Arc::new(Worker {
+        config,
+        client,
+        store,
+        active: Mutex::new(HashMap::new()),
+        done: Notify::new(),
+        report: Mutex::new(Default::default()),
+    });
+    let heartbeat = tokio::spawn(heartbeats(worker.clone(), Duration::from_millis(registered.heartbeat_interval_ms.max(10))));
+    tokio::pin!(shutdown);
+    let mut unreachable_since: Option<tokio::time::Instant> = None;
+    loop {
+        let (free_cpu, free_gpus) = {
+            let active = worker.active.lock().await;
+            let used_cpu: u32 = active.values().map(|a| a.cpu).sum();
+            let used_gpus: u32 = active.values().map(|a| a.gpus).sum();
+            (worker.config.slots.saturating_sub(used_cpu), worker.config.gpus.saturating_sub(used_gpus))
+        };
+        if free_cpu == 0 {
+            tokio::select! {
+                _ = worker.done.notified() => continue,
+                _ = &mut shutdown => break,
+            }
+        }
+        let request =
+            pb::LeaseTasksRequest { worker_id: worker.config.worker_id.clone(), free_cpu_slots: free_cpu, free_gpus, max_tasks: free_cpu };
+        let mut client = worker.client.clone();
+        let result = tokio::select! {
+            r = client.lease_tasks(request) => r,
+            _ = &mut shutdown => break,
+        };
+        let pause = match result {
+            Ok(r) => {
+                unreachable_since = None;
+                let leases = r.into_inner().leases;
+                let empty = leases.is_empty();
+                for lease in leases {
+                    start(&worker, lease).await;
+                }
+                if empty { worker.config.poll } else { Duration::ZERO }
+            }
+            Err(s) if s.code() == Code::FailedPrecondition => {
+                // the coordinator restarted and forgot us: join again
+                let mut client = worker.client.clone();
+                register(&mut client, &worker.config).await?;
+                Duration::ZERO
+            }
+            Err(s) => {
+                let since = *unreachable_since.get_or_insert_with(tokio::time::Instant::now);
+                if since.elapsed() > worker.config.connect_timeout {
+                    heartbeat.abort();
+                    return Err(WorkerError::Coordinator {
+                        url: worker.config.coordinator.clone(),
+                        detail: format!("gone: {}", s.message()),
+                    });
+                }
+                Duration::from_millis(200)
+            }
+        };
+        if !pause.is_zero() {
+            tokio::select! {
+                _ = tokio::time::sleep(pause) => {}
+                _ = worker.done.notified() => {}
+                _ = &mut shutdown => break,
+            }
+        }
+    }
+    drain(&worker).await;
+    heartbeat.abort();
+    let report = worker.report.lock().await.clone();
+    Ok(report)
+}
+
+/// Waits for running tasks up to the drain timeout, then gives the rest back.
+async fn drain(worker: &Arc<Worker>) {
+    let deadline = tokio::time::Instant::now() + worker.config.drain_timeout;
+    loop {
+        if worker.active.lock().await.is_empty() {
+            return;
+        }
+        if tokio::time::timeout_at(deadline, worker.done.notified()).await.is_err() {
+            break;
+        }
+    }
+    let left: Vec<(String, u32)> = worker.active.lock().await.iter().map(|(id, a)| (id.clone(), a.attempt)).collect();
+    for (task_id, attempt) in left {
+        if let Some(a) = worker.active.lock().await.get(&task_id) {
+            a.lost.store(true, Ordering::SeqCst);
+        }
+        let request = pb::FailTaskRequest {
+            worker_id: worker.config.worker_id.clone(),
+            task_id: task_id.clone(),
+            attempt,
+            kind: pb::FailureKind::GivenBack as i32,
+            message: "worker draining".into(),
+        };
+        if worker.client.clone().fail_task(request).await.is_ok() {
+            worker.report.lock().await.given_back += 1;
+        }
+    }
+}
+
+/// Renews the leases every `every`; marks lost the ones the coordinator no longer recognises.
+async fn heartbeats(worker: Arc<Worker>, every: Duration) {
+    if std::env::var_os("TACEFUSION_TEST_NO_HEARTBEAT").is_some() {
+        // fault injection for the zombie test: a worker that goes silent while it works
+        return;
+    }
+    let mut interval = tokio::time::interval(every);
+    loop {
+        interval.tick().await;
+        let leases: Vec<pb::LeaseRef> =
+            worker.active.lock().await.iter().map(|(id, a)| pb::LeaseRef { task_id: id.clone(), attempt: a.attempt }).collect();
+        let request = pb::HeartbeatRequest { worker_id: worker.config.worker_id.clone(), leases };
+        let Ok(response) = worker.client.clone().heartbeat(request).await else { continue };
+        let response = response.into_inner();
+        if response.unknown_worker {
+            let mut client = worker.client.clone();
+            let _ = register(&mut client, &worker.config).await;
+        }
+        let active = worker.active.lock().await;
+        for state in response.leases.iter().filter(|s| !s.valid) {
+            if let Some(a) = active.get(&state.task_id)
+                && a.attempt == state.attempt
+            {
+                tracing::warn!(task = %state.task_id, attempt = state.attempt, "lease lost: the attempt is abandoned");
+                a.lost.store(true, Ordering::SeqCst);
+            }
+        }
+    }
+}
+
+/// Starts one lease on its own task.
+async fn start(worker: &Arc<Worker>, lease: pb::Lease) {
+    let Some(task) = lease.task else { return };
+    let lost = Arc::new(AtomicBool::new(false));
+    worker
+        .active
+        .lock()
+        .await
+        .insert(task.task_id.clone(), Active { attempt: lease.attempt, cpu: task.cpu_slots, gpus: task.gpus, lost: lost.clone() });
+    let worker = worker.clone();
+    tokio::spawn(async move {
+        let task_id = task.task_id.clone();
+        let outcome = run_task(&worker, &task, lease.attempt, &lost).await;
+        let mut client = worker.client.clone();
+        let worker_id = worker.config.worker_id.clone();
+        match outcome {
+            Ok(Some(manifest)) => {
+                if let Some(ms) = std::env::var("TACEFUSION_TEST_COMMIT_DELAY_MS").ok().and_then(|v| v.parse::<u64>().ok()) {
+                    // fault injection for the zombie test: the commit arrives late
+                    tokio::time::sleep(Duration::from_millis(ms)).await;
+                }
+                let request =
+                    pb::CompleteTaskRequest { worker_id, task_id: task_id.clone(), attempt: lease.attempt, manifest: Some(manifest) };
+                match client.complete_task(request).await.map(|r| r.into_inner()) {
+                    Ok(r) if r.accepted => worker.report.lock().await.committed += 1,
+                    Ok(r) => {
+                        tracing::warn!(task = %task_id, attempt = lease.attempt, "commit refused: {}", r.reason);
+                        worker.report.lock().await.refused += 1;
+                    }
+                    Err(s) => tracing::warn!(task = %task_id, "commit failed: {}", s.message()),
+                }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                let kind = match e {
+                    ExecError::BadInput(_) => pb::FailureKind::BadInput,
+                    ExecError::Retryable(_) => pb::FailureKind::Retryable,
+                };
+                tracing::warn!(task = %task_id, attempt = lease.attempt, ?kind, "task failed: {e}");
+                let request = pb::FailTaskRequest {
+                    worker_id,
+                    task_id: task_id.clone(),
+                    attempt: lease.attempt,
+                    kind: kind as i32,
+                    message: e.to_string(),
+                };
+                if client.fail_task(request).await.is_ok() {
+                    worker.report.lock().await.failed += 1;
+                }
+            }
+        }
+        worker.active.lock().await.remove(&task_id);
+        worker.done.notify_one();
+    });
+}
+
+fn retryable(e: impl std::fmt::Display) -> ExecError {
+    ExecError::Retryable(e.to_string())
+}
+
+/// Reads the inputs, runs the executor and writes the outputs; the manifest to commit, or None when
+/// the lease was lost meanwhile.
+async fn run_task(worker: &Arc<Worker>, task: &pb::Task, attempt: u32, lost: &AtomicBool) -> Result<Option<pb::Manifest>, ExecError> {
+    let store = worker.store.clone();
+    let mut inputs = Vec::new();
+    for manifest_path in &task.input_manifests {
+        let bytes = store.get(&StorePath::from(manifest_path.as_str())).await.map_err(retryable)?.bytes().await.map_err(retryable)?;
+        let manifest: serde_json::Value = serde_json::from_slice(&bytes).map_err(retryable)?;
+        for file in manifest.get("files").and_then(|f| f.as_array()).into_iter().flatten() {
+            let path =
+                file.get("path").and_then(|p| p.as_str()).ok_or_else(|| retryable(format!("{manifest_path}: a file without a path")))?;
+            let bytes = store.get(&StorePath::from(path)).await.map_err(retryable)?.bytes().await.map_err(retryable)?;
+            inputs.push(InputFile { path: path.to_string(), bytes });
+        }
+    }
+    let spec: serde_json::Value = serde_json::from_str(&task.spec).map_err(|e| ExecError::BadInput(format!("task spec: {e}")))?;
+    let stage = task.stage.clone();
+    let outputs = tokio::task::spawn_blocking(move || execute(&stage, &spec, &inputs))
+        .await
+        .map_err(|e| ExecError::Retryable(format!("the executor panicked: {e}")))??;
+    if lost.load(Ordering::SeqCst) {
+        return Ok(None);
+    }
+    let dir = format!("cache/{}/{}/attempt-{attempt}", task.stage, task.key);
+    let mut files = Vec::with_capacity(outputs.len());
+    for (name, bytes) in outputs {
+        let path = format!("{dir}/{name}");
+        let sha256 = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+        let size = bytes.len() as u64;
+        store.put(&StorePath::from(path.as_str()), PutPayload::from(bytes)).await.map_err(retryable)?;
+        files.push(pb::OutputFile { path, bytes: size, sha256 });
+    }
+    Ok(Some(pb::Manifest {
+        task_id: task.task_id.clone(),
+        stage: task.stage.clone(),
+        key: task.key.clone(),
+        attempt,
+        files,
+        path: String::new(),
+    }))
+}

@@ -1,0 +1,8 @@
+//! One module per stage executor.
+
+pub mod evaluate;
+pub mod ingest;
+pub mod radiomics;
+
+/// Columns of the `exclusions` table (all text); the coordinator writes failed tasks with the same.
+pub const EXCLUSION_COLUMNS: [&str; 7] = ["cohort", "patient_id", "stage", "file", "field", "kind", "reason"];
