@@ -11,8 +11,11 @@ use clap::Args;
 use tacefusion_coordinator::scheduler::SchedulerConfig;
 use tacefusion_coordinator::server::{CoordinatorConfig, open, serve, serve_metrics};
 use tacefusion_proto::v1 as pb;
-use tacefusion_worker::pull::{Client, WorkerConfig, connect};
+use tacefusion_worker::pull::{Client, ClientTls, WorkerConfig, connect};
 use tokio::net::TcpListener;
+use tracing::Instrument;
+
+use crate::progress::ProgressView;
 
 /// Arguments of `tacefusion coordinator`.
 #[derive(Debug, Args)]
@@ -23,7 +26,8 @@ pub struct CoordinatorArgs {
     /// State directory (kept across restarts).
     #[arg(long)]
     state: PathBuf,
-    /// Object store of the outputs: a local folder or file:// URL.
+    /// Object store of the outputs: a local folder, file://, s3://bucket/prefix, gs://bucket/prefix or
+    /// az://container/prefix (credentials from the AWS_*, GOOGLE_*, AZURE_* environment variables).
     #[arg(long)]
     store: String,
     /// File holding the bearer token workers and clients must send.
@@ -49,18 +53,51 @@ pub struct CoordinatorArgs {
     worker_grace_s: u64,
 }
 
-/// Arguments of `tacefusion worker`.
+/// Where the coordinator is and how to authenticate to it (workers and clients alike).
 #[derive(Debug, Args)]
-pub struct WorkerArgs {
-    /// Coordinator URL, e.g. http://host:7070.
+pub struct CoordinatorAddress {
+    /// Coordinator URL, e.g. http://host:7070 (https:// with TLS).
     #[arg(long)]
     coordinator: String,
     /// File holding the bearer token.
     #[arg(long)]
     token_file: Option<PathBuf>,
-    /// CA certificate (PEM) of the coordinator's TLS certificate (for https:// URLs).
+    /// CA certificate (PEM) of the coordinator's TLS certificate.
     #[arg(long)]
     ca: Option<PathBuf>,
+    /// Client certificate (PEM), for a coordinator that requires one (mutual TLS).
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// Client private key (PEM).
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+}
+
+fn read_file(p: &Path) -> Result<Vec<u8>> {
+    std::fs::read(p).with_context(|| format!("reading {}", p.display()))
+}
+
+impl CoordinatorAddress {
+    /// The client TLS settings.
+    pub fn tls(&self) -> Result<ClientTls> {
+        let identity = match (&self.tls_cert, &self.tls_key) {
+            (Some(c), Some(k)) => Some((read_file(c)?, read_file(k)?)),
+            _ => None,
+        };
+        Ok(ClientTls { ca: self.ca.as_deref().map(read_file).transpose()?, identity })
+    }
+
+    /// A connected client.
+    pub async fn client(&self) -> Result<Client> {
+        Ok(connect(&self.coordinator, read_token(&self.token_file)?, &self.tls()?, Duration::from_secs(10)).await?)
+    }
+}
+
+/// Arguments of `tacefusion worker`.
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    #[command(flatten)]
+    address: CoordinatorAddress,
     /// Tasks at once.
     #[arg(long, default_value_t = 1)]
     slots: u32,
@@ -98,14 +135,14 @@ pub async fn terminated() {
     }
 }
 
-fn worker_config(coordinator: String, token: Option<String>, ca: Option<Vec<u8>>, slots: u32, drain: Duration) -> WorkerConfig {
+fn worker_config(coordinator: String, token: Option<String>, tls: ClientTls, slots: u32, drain: Duration) -> WorkerConfig {
     let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
     static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     WorkerConfig {
         coordinator,
         token,
-        ca,
+        tls,
         worker_id: format!("{host}-{}-{n}", std::process::id()),
         slots,
         gpus: 0,
@@ -119,9 +156,8 @@ fn worker_config(coordinator: String, token: Option<String>, ca: Option<Vec<u8>>
 
 /// Runs `coordinator`.
 pub async fn coordinator(args: CoordinatorArgs) -> Result<()> {
-    let read = |p: &PathBuf| std::fs::read(p).with_context(|| format!("reading {}", p.display()));
     let tls = match (&args.tls_cert, &args.tls_key) {
-        (Some(c), Some(k)) => Some((read(c)?, read(k)?, args.client_ca.as_ref().map(read).transpose()?)),
+        (Some(c), Some(k)) => Some((read_file(c)?, read_file(k)?, args.client_ca.as_deref().map(read_file).transpose()?)),
         _ => None,
     };
     let config = CoordinatorConfig {
@@ -148,8 +184,8 @@ pub async fn coordinator(args: CoordinatorArgs) -> Result<()> {
 
 /// Runs `worker`.
 pub async fn worker(args: WorkerArgs) -> Result<()> {
-    let ca = args.ca.as_ref().map(|p| std::fs::read(p).with_context(|| format!("reading {}", p.display()))).transpose()?;
-    let config = worker_config(args.coordinator, read_token(&args.token_file)?, ca, args.slots, Duration::from_secs(args.drain_s));
+    let a = &args.address;
+    let config = worker_config(a.coordinator.clone(), read_token(&a.token_file)?, a.tls()?, args.slots, Duration::from_secs(args.drain_s));
     let report = tacefusion_worker::pull::run(config, terminated()).await?;
     eprintln!(
         "worker: {} committed, {} failed, {} refused, {} given back",
@@ -162,49 +198,25 @@ pub async fn worker(args: WorkerArgs) -> Result<()> {
 pub async fn submit_file(client: &mut Client, study: &Path) -> Result<pb::SubmitStudyResponse> {
     let text = std::fs::read_to_string(study).with_context(|| format!("reading {}", study.display()))?;
     let path = std::fs::canonicalize(study).with_context(|| format!("{}", study.display()))?;
+    // the root span of the job's trace: the coordinator's and the workers' spans join it
+    let span = tracing::info_span!("submit", study = %path.display());
     let r = client
         .submit_study(pb::SubmitStudyRequest { study_toml: text, study_path: path.to_string_lossy().into_owned() })
+        .instrument(span)
         .await
         .map_err(|s| anyhow::anyhow!("{}", s.message()))?;
     Ok(r.into_inner())
 }
 
-/// One line of progress per stage.
-pub fn progress_line(status: &pb::JobStatus) -> String {
-    status
-        .stages
-        .iter()
-        .map(|s| {
-            format!(
-                "{} {}/{}{}",
-                s.stage,
-                s.committed,
-                s.total,
-                if s.failed > 0 { format!(" ({} failed)", s.failed) } else { String::new() }
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("  ")
-}
-
-/// Follows a job to its end, printing progress (redrawn on a terminal, a line per change otherwise).
+/// Follows a job to its end, showing a bar per stage (redrawn on a terminal, a line per change
+/// otherwise).
 pub async fn follow(client: &mut Client, job: &str) -> Result<pb::JobStatus> {
     let mut stream =
         client.watch_job(pb::GetJobRequest { job_id: job.into() }).await.map_err(|s| anyhow::anyhow!("{}", s.message()))?.into_inner();
-    let terminal = std::io::stderr().is_terminal();
-    let mut last = None;
+    let mut view = ProgressView::new(job, std::io::stderr().is_terminal());
     while let Some(status) = stream.message().await.map_err(|s| anyhow::anyhow!("{}", s.message()))? {
-        let line = progress_line(&status);
-        if terminal {
-            eprint!("\r\x1b[2K{job}: {line}");
-        } else if last.as_ref() != Some(&line) {
-            eprintln!("{job}: {line}");
-        }
-        last = Some(line);
+        view.show(&status);
         if status.state != pb::JobState::Running as i32 {
-            if terminal {
-                eprintln!();
-            }
             return Ok(status);
         }
     }
@@ -236,13 +248,13 @@ pub async fn run(args: RunArgs) -> Result<()> {
     };
     let mut workers = Vec::new();
     for _ in 0..args.workers {
-        let config = worker_config(url.clone(), None, None, 1, Duration::from_secs(5));
+        let config = worker_config(url.clone(), None, ClientTls::default(), 1, Duration::from_secs(5));
         let mut stop = stop_rx.clone();
         workers.push(tokio::spawn(async move {
             tacefusion_worker::pull::run(config, async move { while stop.changed().await.is_ok() && !*stop.borrow() {} }).await
         }));
     }
-    let mut client = connect(&url, None, None, Duration::from_secs(10)).await?;
+    let mut client = connect(&url, None, &ClientTls::default(), Duration::from_secs(10)).await?;
     let submitted = submit_file(&mut client, &args.study).await?;
     eprintln!("{}: {} tasks, {} already committed", submitted.job_id, submitted.tasks, submitted.already_committed);
     let status = follow(&mut client, &submitted.job_id).await?;

@@ -2,36 +2,15 @@
 //! a results folder with DataFusion, no coordinator needed).
 
 use std::path::PathBuf;
-use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
 use tacefusion_coordinator::results::{job_index, session};
+use tacefusion_proto::store::open_store;
 use tacefusion_proto::v1 as pb;
-use tacefusion_worker::pull::{Client, connect};
 
-use crate::cluster::{follow, progress_line, read_token, submit_file};
-
-/// Where the coordinator is.
-#[derive(Debug, Args)]
-pub struct CoordinatorAddress {
-    /// Coordinator URL, e.g. http://host:7070.
-    #[arg(long)]
-    coordinator: String,
-    /// File holding the bearer token.
-    #[arg(long)]
-    token_file: Option<PathBuf>,
-    /// CA certificate (PEM) of the coordinator's TLS certificate.
-    #[arg(long)]
-    ca: Option<PathBuf>,
-}
-
-impl CoordinatorAddress {
-    async fn client(&self) -> Result<Client> {
-        let ca = self.ca.as_ref().map(|p| std::fs::read(p).with_context(|| format!("reading {}", p.display()))).transpose()?;
-        Ok(connect(&self.coordinator, read_token(&self.token_file)?, ca.as_deref(), Duration::from_secs(10)).await?)
-    }
-}
+use crate::cluster::{CoordinatorAddress, follow, submit_file};
+use crate::progress::bars;
 
 /// Arguments of `tacefusion submit`.
 #[derive(Debug, Args)]
@@ -69,9 +48,9 @@ pub struct CancelArgs {
 /// Arguments of `tacefusion query`.
 #[derive(Debug, Args)]
 pub struct QueryArgs {
-    /// The results folder (the `--out` of `run`, the `--store` of a coordinator).
+    /// The results: the `--out` folder of `run`, or the `--store` URL of a coordinator.
     #[arg(long)]
-    results: PathBuf,
+    results: String,
     /// The job whose results to read (default: the latest finished one).
     #[arg(long)]
     job: Option<String>,
@@ -122,7 +101,10 @@ pub async fn status(args: StatusArgs) -> Result<()> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&status_json(&s))?);
     } else {
-        println!("{} {}: {}", s.job_id, state_name(s.state), progress_line(&s));
+        println!("{} {}", s.job_id, state_name(s.state));
+        for line in bars(&s) {
+            println!("  {line}");
+        }
         for f in &s.failed {
             println!("  failed {}: {}", f.task_id, f.reason);
         }
@@ -144,8 +126,14 @@ pub async fn cancel(args: CancelArgs) -> Result<()> {
 
 /// Runs `query`.
 pub async fn query(args: QueryArgs) -> Result<()> {
-    let index = job_index(&args.results, args.job.as_deref())?;
-    let ctx = session(&args.results, &index).await?;
+    let local = args.results.strip_prefix("file://").unwrap_or(&args.results);
+    if !args.results.contains("://") || args.results.starts_with("file://") {
+        anyhow::ensure!(std::path::Path::new(local).is_dir(), "{}: no such results folder", args.results);
+    }
+    let opened = open_store(&args.results)?;
+    let index = job_index(opened.store.as_ref(), args.job.as_deref()).await?;
+    let (bucket, prefix) = opened.bucket;
+    let ctx = session(bucket, &prefix, &index).await?;
     let batches = ctx.sql(&args.sql).await?.collect().await?;
     let mut out = Vec::new();
     if args.json {

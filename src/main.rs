@@ -8,10 +8,12 @@
 mod cluster;
 mod input;
 mod jobs;
+mod progress;
 mod radiomics;
 mod radiomics_study;
 mod stats;
 mod synth;
+mod telemetry;
 
 use clap::{Parser, Subcommand};
 
@@ -48,13 +50,15 @@ enum Command {
     Query(jobs::QueryArgs),
 }
 
-/// Runs an async command on a multi-threaded runtime, with logs (RUST_LOG) on stderr.
-fn block_on<F: std::future::Future<Output = anyhow::Result<()>>>(f: F) -> anyhow::Result<()> {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
-        .with_writer(std::io::stderr)
-        .try_init();
-    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(f)
+/// Runs an async command on a multi-threaded runtime, with logs (RUST_LOG) on stderr and traces
+/// exported as the `service` when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
+fn block_on<F: std::future::Future<Output = anyhow::Result<()>>>(service: &str, f: F) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let telemetry = runtime.block_on(async { telemetry::init(service) })?;
+    let result = runtime.block_on(f);
+    // the runtime still runs: the exporter's connection needs it
+    telemetry.shutdown();
+    result
 }
 
 fn main() {
@@ -63,13 +67,13 @@ fn main() {
         Command::Stats(cmd) => stats::run(cmd),
         Command::Synth(args) => synth::run(args),
         Command::Radiomics(args) => radiomics::run(args),
-        Command::Run(args) => block_on(cluster::run(args)),
-        Command::Coordinator(args) => block_on(cluster::coordinator(args)),
-        Command::Worker(args) => block_on(cluster::worker(args)),
-        Command::Submit(args) => block_on(jobs::submit(args)),
-        Command::Status(args) => block_on(jobs::status(args)),
-        Command::Cancel(args) => block_on(jobs::cancel(args)),
-        Command::Query(args) => block_on(jobs::query(args)),
+        Command::Run(args) => block_on("tacefusion-run", cluster::run(args)),
+        Command::Coordinator(args) => block_on("tacefusion-coordinator", cluster::coordinator(args)),
+        Command::Worker(args) => block_on("tacefusion-worker", cluster::worker(args)),
+        Command::Submit(args) => block_on("tacefusion-client", jobs::submit(args)),
+        Command::Status(args) => block_on("tacefusion-client", jobs::status(args)),
+        Command::Cancel(args) => block_on("tacefusion-client", jobs::cancel(args)),
+        Command::Query(args) => block_on("tacefusion-client", jobs::query(args)),
     };
     if let Err(err) = result {
         eprintln!("error: {err:#}");

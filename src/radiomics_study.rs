@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
-use tacefusion_core::study::RadiomicsSettings;
 use tacefusion_core::{Study, Table};
 use tacefusion_imaging::read_volume;
 use tacefusion_radiomics::{Feature, Settings, extract};
@@ -28,11 +27,6 @@ struct PhaseJob {
     label: f64,
 }
 
-/// The extraction settings of a study (`Settings::for_study`).
-pub fn study_settings(radiomics: &RadiomicsSettings, spacing_mm: f64) -> Settings {
-    Settings::for_study(radiomics.bin_width, &radiomics.log_sigmas_mm, radiomics.wavelet, spacing_mm)
-}
-
 /// Every patient x phase of the cohorts with images, in the study's order; each patient once (a
 /// repeated id is the ingest stage's exclusion, not a second extraction).
 fn jobs(study: &Study, study_file: &Path) -> Result<Vec<PhaseJob>> {
@@ -42,20 +36,15 @@ fn jobs(study: &Study, study_file: &Path) -> Result<Vec<PhaseJob>> {
         let clinical = PathBuf::from(Study::resolve(study_file, &cohort.clinical));
         let table = Table::from_csv_path(&clinical)?;
         let ids = table.text_column("patient_id").with_context(|| format!("cohort {}: {}", cohort.name, clinical.display()))?;
-        let mut seen = std::collections::HashSet::new();
-        for id in ids.into_iter().filter(|id| seen.insert(id.to_string())) {
-            for phase in &images.phases {
-                let path =
-                    |pattern: &str| PathBuf::from(Study::resolve(study_file, &pattern.replace("{patient}", id).replace("{phase}", phase)));
-                out.push(PhaseJob {
-                    cohort: cohort.name.clone(),
-                    patient: id.to_string(),
-                    phase: phase.clone(),
-                    image: path(&images.image),
-                    mask: path(&images.mask),
-                    label: images.label as f64,
-                });
-            }
+        for files in images.phase_files(study_file, ids) {
+            out.push(PhaseJob {
+                cohort: cohort.name.clone(),
+                patient: files.patient,
+                phase: files.phase,
+                image: files.image,
+                mask: files.mask,
+                label: images.label as f64,
+            });
         }
     }
     Ok(out)
@@ -76,7 +65,8 @@ fn field(text: &str) -> String {
 /// Runs the radiomics stage of `study_file` into `out`.
 pub fn run_study(study_file: &Path, out: &Path) -> Result<()> {
     let study = Study::from_path(study_file)?;
-    let settings = study_settings(&study.radiomics, study.preprocess.spacing_mm);
+    let r = &study.radiomics;
+    let settings = Settings::for_study(r.bin_width, &r.log_sigmas_mm, r.wavelet, study.preprocess.spacing_mm);
     let jobs = jobs(&study, study_file)?;
     if jobs.is_empty() {
         bail!("{}: no cohort has images", study_file.display());

@@ -1,8 +1,9 @@
 //! The tacefusion coordinator: plans a study into tasks (`planner`), leases them to pulling workers
 //! with deadlines, retries and resource matching (`scheduler`), keeps its state durably (`state`),
-//! serves the gRPC protocol (`service`) and registers the committed outputs as DataFusion tables
-//! (`results`).
+//! serves the gRPC protocol (`service`, started by `server`), exports Prometheus `metrics` and
+//! registers the committed outputs as DataFusion tables (`results`).
 
+pub mod metrics;
 pub mod planner;
 pub mod results;
 pub mod scheduler;

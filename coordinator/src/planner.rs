@@ -5,13 +5,14 @@
 //! settings did not change keeps its key, so a resubmission does no work and a new patient adds
 //! only its own tasks and the cohort's fan-in tasks.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use tacefusion_core::study::PhaseFiles;
 use tacefusion_core::{Study, Table};
 
 use crate::task::{PlannedTask, Stage};
@@ -113,31 +114,24 @@ pub fn plan(study: &Study, study_file: &Path, digests: &mut DigestCache) -> Resu
             // the patients of the table, each once (a repeated id is ingest's exclusion)
             let table = Table::from_csv_path(&clinical).map_err(|e| input_err(&clinical, e.to_string()))?;
             let ids = table.text_column("patient_id").map_err(|e| input_err(&clinical, e.to_string()))?;
-            let mut seen = BTreeSet::new();
-            for id in ids.into_iter().filter(|id| seen.insert(id.to_string())) {
-                for phase in &images.phases {
-                    let path = |pattern: &str| {
-                        PathBuf::from(Study::resolve(study_file, &pattern.replace("{patient}", id).replace("{phase}", phase)))
-                    };
-                    let (image, mask) = (path(&images.image), path(&images.mask));
-                    let inputs = vec![
-                        digests.digest(&image).map_err(|e| input_err(&image, e.to_string()))?,
-                        digests.digest(&mask).map_err(|e| input_err(&mask, e.to_string()))?,
-                    ];
-                    let settings = json!({ "radiomics": radiomics_settings, "label": images.label, "cohort": cohort.name, "patient_id": id, "phase": phase });
-                    tasks.push(PlannedTask {
-                        id: format!("radiomics/{}/{id}/{phase}", cohort.name),
-                        stage: Stage::Radiomics,
-                        key: task_key(Stage::Radiomics, &settings, &inputs),
-                        spec: json!({
-                            "cohort": cohort.name, "patient_id": id, "phase": phase, "image": image, "mask": mask,
-                            "label": images.label, "settings": radiomics_settings,
-                        }),
-                        deps: vec![],
-                        cpu_slots: 1,
-                        gpus: 0,
-                    });
-                }
+            for PhaseFiles { patient: id, phase, image, mask } in images.phase_files(study_file, ids) {
+                let inputs = vec![
+                    digests.digest(&image).map_err(|e| input_err(&image, e.to_string()))?,
+                    digests.digest(&mask).map_err(|e| input_err(&mask, e.to_string()))?,
+                ];
+                let settings = json!({ "radiomics": radiomics_settings, "label": images.label, "cohort": cohort.name, "patient_id": id, "phase": phase });
+                tasks.push(PlannedTask {
+                    id: format!("radiomics/{}/{id}/{phase}", cohort.name),
+                    stage: Stage::Radiomics,
+                    key: task_key(Stage::Radiomics, &settings, &inputs),
+                    spec: json!({
+                        "cohort": cohort.name, "patient_id": id, "phase": phase, "image": image, "mask": mask,
+                        "label": images.label, "settings": radiomics_settings,
+                    }),
+                    deps: vec![],
+                    cpu_slots: 1,
+                    gpus: 0,
+                });
             }
         }
         let evaluation = json!({

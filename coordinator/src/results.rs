@@ -5,7 +5,6 @@
 //! DataFusion tables; only files a manifest lists are ever read.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, StringArray};
@@ -125,36 +124,41 @@ pub async fn finalize_job(store: &dyn ObjectStore, job: &JobEntry, tasks: &[Task
     Ok(index)
 }
 
-/// The index of job `job`, or of the latest finished job under `root`.
-pub fn job_index(root: &Path, job: Option<&str>) -> Result<JobIndex, ResultsError> {
-    let jobs = root.join("jobs");
-    let read = |id: &str| -> Result<JobIndex, ResultsError> {
-        let path = jobs.join(id).join("job.json");
-        let shown = path.display().to_string();
-        let text = std::fs::read(&path).map_err(|e| ResultsError::Index { path: shown.clone(), detail: e.to_string() })?;
-        serde_json::from_slice(&text).map_err(|e| ResultsError::Index { path: shown, detail: e.to_string() })
+/// The index of job `job`, or of the latest finished job in `store` (job ids are zero-padded, so
+/// the latest sorts last).
+pub async fn job_index(store: &dyn ObjectStore, job: Option<&str>) -> Result<JobIndex, ResultsError> {
+    let read = async |id: &str| -> Result<JobIndex, ResultsError> {
+        let path = format!("jobs/{id}/job.json");
+        let index_err = |detail: String| ResultsError::Index { path: path.clone(), detail };
+        let bytes = store.get(&StorePath::from(path.as_str())).await.map_err(|e| index_err(e.to_string()))?.bytes().await?;
+        serde_json::from_slice(&bytes).map_err(|e| index_err(e.to_string()))
     };
     if let Some(id) = job {
-        return read(id);
+        return read(id).await;
     }
-    let mut ids: Vec<String> = std::fs::read_dir(&jobs)
-        .map_err(|e| ResultsError::NoJob(format!("{}: no results ({e})", root.display())))?
-        .filter_map(|e| e.ok())
-        .filter(|e| e.path().join("job.json").exists())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
+    let listing = store.list_with_delimiter(Some(&StorePath::from("jobs"))).await?;
+    let mut ids: Vec<String> = listing.common_prefixes.iter().filter_map(|p| p.filename().map(str::to_string)).collect();
     ids.sort();
-    let id = ids.pop().ok_or_else(|| ResultsError::NoJob(format!("{}: no finished job", root.display())))?;
-    read(&id)
+    while let Some(id) = ids.pop() {
+        // a job still running has no index yet
+        if store.head(&StorePath::from(format!("jobs/{id}/job.json"))).await.is_ok() {
+            return read(&id).await;
+        }
+    }
+    Err(ResultsError::NoJob("no finished job in these results".into()))
 }
 
-/// A DataFusion session with the tables of a job's index, files under the local folder `root`.
+/// A DataFusion session with the tables of a job's index, read from the files under `prefix` in
+/// `bucket` (any kind of store: local, S3, GCS, Azure), registered under a URL of its own.
 /// `exclusions` always exists (empty when nothing was excluded).
-pub async fn session(root: &Path, index: &JobIndex) -> Result<SessionContext, ResultsError> {
+pub async fn session(bucket: Arc<dyn ObjectStore>, prefix: &str, index: &JobIndex) -> Result<SessionContext, ResultsError> {
+    const BASE: &str = "tacefusion-results://store/";
     let ctx = SessionContext::new();
-    let root = std::fs::canonicalize(root).map_err(|e| ResultsError::NoJob(format!("{}: {e}", root.display())))?;
+    let base = url::Url::parse(BASE).map_err(|e| ResultsError::NoJob(e.to_string()))?;
+    ctx.register_object_store(&base, bucket);
+    let prefix = if prefix.is_empty() { String::new() } else { format!("{}/", prefix.trim_end_matches('/')) };
     for (name, files) in &index.tables {
-        let urls = files.iter().map(|f| ListingTableUrl::parse(root.join(f).to_string_lossy().as_ref())).collect::<Result<Vec<_>, _>>()?;
+        let urls = files.iter().map(|f| ListingTableUrl::parse(format!("{BASE}{prefix}{f}"))).collect::<Result<Vec<_>, _>>()?;
         let options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
         let config = ListingTableConfig::new_with_multi_paths(urls).with_listing_options(options).infer_schema(&ctx.state()).await?;
         ctx.register_table(name.as_str(), Arc::new(ListingTable::try_new(config)?))?;

@@ -9,150 +9,10 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
-use serde::{Deserialize, Serialize};
-
 use crate::task::{FailureKind, Manifest, PlannedTask};
 
-/// Timing and budgets.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct SchedulerConfig {
-    /// How long a lease lasts without a heartbeat, ms.
-    pub lease_ms: u64,
-    /// Attempts of a task that end in a retryable failure or a lost lease before it fails.
-    pub max_attempts: u32,
-    /// First retry delay, ms; doubled at each retry up to `backoff_max_ms`.
-    pub backoff_base_ms: u64,
-    /// Longest retry delay, ms.
-    pub backoff_max_ms: u64,
-    /// How long a job with pending tasks waits once its last worker is gone, ms.
-    pub worker_grace_ms: u64,
-}
-
-impl Default for SchedulerConfig {
-    fn default() -> Self {
-        Self { lease_ms: 30_000, max_attempts: 4, backoff_base_ms: 1_000, backoff_max_ms: 60_000, worker_grace_ms: 300_000 }
-    }
-}
-
-/// Where a task is.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum TaskStatus {
-    /// Some of its inputs are not committed yet.
-    Waiting,
-    /// May be leased from `not_before` (ms) on.
-    Ready {
-        /// Backoff end, ms.
-        not_before: u64,
-    },
-    /// Leased to `worker` until `deadline` (ms), unless renewed.
-    Leased {
-        /// Holder.
-        worker: String,
-        /// Expiry, ms.
-        deadline: u64,
-    },
-    /// Its holder asked to commit; the manifest is being created.
-    Committing {
-        /// Holder.
-        worker: String,
-    },
-    /// Done: its manifest exists.
-    Committed,
-    /// Failed for good.
-    Failed {
-        /// Why.
-        reason: String,
-    },
-    /// Its job was cancelled.
-    Cancelled,
-}
-
-impl TaskStatus {
-    /// Committed, failed or cancelled.
-    pub fn is_terminal(&self) -> bool {
-        matches!(self, TaskStatus::Committed | TaskStatus::Failed { .. } | TaskStatus::Cancelled)
-    }
-}
-
-/// A task with its scheduling state.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TaskEntry {
-    /// Its job.
-    pub job: String,
-    /// What to run.
-    pub task: PlannedTask,
-    /// Where it is.
-    pub status: TaskStatus,
-    /// Last attempt number issued (0: never leased).
-    pub attempt: u32,
-    /// Attempts that failed retryably or lost their lease.
-    pub failures: u32,
-    /// The manifest, once committed.
-    pub manifest: Option<Manifest>,
-}
-
-/// State of a job.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum JobState {
-    /// Tasks are pending.
-    Running,
-    /// Every task committed.
-    Succeeded,
-    /// Every task ended; some failed (listed), the rest committed.
-    SucceededWithFailures,
-    /// The job failed as a whole (no worker left).
-    Failed,
-    /// Cancelled by a client.
-    Cancelled,
-}
-
-/// A job: its tasks (indices into the scheduler's table) and its state.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct JobEntry {
-    /// Id.
-    pub id: String,
-    /// Name of the study.
-    pub study: String,
-    /// Task indices.
-    pub tasks: Vec<usize>,
-    /// State.
-    pub state: JobState,
-    /// Why it failed or was cancelled.
-    pub message: String,
-    /// Attempts leased for it.
-    pub attempts: u32,
-}
-
-/// A lease handed to a worker.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Granted {
-    /// Task index.
-    pub index: usize,
-    /// Attempt number.
-    pub attempt: u32,
-    /// Expiry, ms.
-    pub deadline: u64,
-}
-
-/// Why a worker's request about a lease is refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum LeaseError {
-    /// No such task.
-    #[error("unknown task {0}")]
-    UnknownTask(String),
-    /// The caller does not hold the current lease of the task (expired, reassigned, cancelled).
-    #[error("task {task}: attempt {attempt} of worker {worker} does not hold the current lease ({current})")]
-    NotHolder {
-        /// Task id.
-        task: String,
-        /// The caller's attempt.
-        attempt: u32,
-        /// The caller.
-        worker: String,
-        /// What the task is doing now.
-        current: String,
-    },
-}
+mod entries;
+pub use entries::{Granted, JobEntry, JobState, LeaseError, SchedulerConfig, TaskEntry, TaskStatus};
 
 /// A registered worker.
 #[derive(Debug, Clone, PartialEq)]
@@ -240,10 +100,12 @@ impl Scheduler {
         let job = JobEntry {
             id: id.to_string(),
             study: study.to_string(),
-            tasks: Vec::new(),
+            tasks: 0..0,
+            settled: 0,
             state: JobState::Running,
             message: String::new(),
             attempts: 0,
+            traceparent: String::new(),
         };
         self.restore(job, entries)
     }
@@ -252,7 +114,8 @@ impl Scheduler {
     /// leased and committing tasks are ready again, with their attempt numbers kept.
     pub fn restore(&mut self, mut job: JobEntry, entries: Vec<TaskEntry>) -> &JobEntry {
         let first = self.tasks.len();
-        job.tasks = (first..first + entries.len()).collect();
+        job.tasks = first..first + entries.len();
+        job.settled = first;
         for (n, mut e) in entries.into_iter().enumerate() {
             if matches!(e.status, TaskStatus::Leased { .. } | TaskStatus::Committing { .. }) {
                 e.status = TaskStatus::Waiting;
@@ -593,17 +456,31 @@ impl Scheduler {
     }
 
     fn update_job_state(&mut self, id: &str) {
-        let Some(job) = self.jobs.get(id) else { return };
-        if job.state != JobState::Running || job.tasks.iter().any(|&i| !self.tasks[i].status.is_terminal()) {
+        let Some(job) = self.jobs.get_mut(id) else { return };
+        if job.state != JobState::Running {
             return;
         }
-        let failed = job.tasks.iter().filter(|&&i| matches!(self.tasks[i].status, TaskStatus::Failed { .. })).count();
+        while job.settled < job.tasks.end && self.tasks[job.settled].status.is_terminal() {
+            job.settled += 1;
+        }
+        if job.settled < job.tasks.end {
+            return;
+        }
+        let failed = job.tasks.clone().filter(|&i| matches!(self.tasks[i].status, TaskStatus::Failed { .. })).count();
         let job = self.jobs.get_mut(id).expect("job exists");
         job.state = if failed == 0 { JobState::Succeeded } else { JobState::SucceededWithFailures };
         if failed > 0 {
             job.message = format!("{failed} task(s) failed; the others committed");
         }
         self.changed_jobs.insert(id.to_string());
+    }
+
+    /// Remembers the trace a job belongs to.
+    pub fn set_traceparent(&mut self, id: &str, traceparent: String) {
+        if let Some(job) = self.jobs.get_mut(id) {
+            job.traceparent = traceparent;
+            self.changed_jobs.insert(id.to_string());
+        }
     }
 
     /// Tasks and jobs changed since the last call, for the durable store.

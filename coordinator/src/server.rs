@@ -7,8 +7,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use object_store::ObjectStore;
-use object_store::local::LocalFileSystem;
+use tacefusion_proto::store::{open_store, redacted};
 use tacefusion_proto::v1::coordinator_server::CoordinatorServer;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -16,6 +15,7 @@ use tokio::sync::watch;
 use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 use tonic::{Request, Status};
 
+use crate::metrics::metrics_text;
 use crate::planner::DigestCache;
 use crate::scheduler::{JobState, Scheduler, SchedulerConfig};
 use crate::service::{CoordinatorService, Shared, committed_manifest, now_ms};
@@ -26,7 +26,7 @@ use crate::state::DurableState;
 pub struct CoordinatorConfig {
     /// State directory (the embedded store).
     pub state_dir: PathBuf,
-    /// Object store: a local folder (`file:///...` or a path).
+    /// Object store URL: a local folder (`file:///...` or a path), `s3://`, `gs://`, `az://`.
     pub store: String,
     /// Bearer token workers and clients must send, if any.
     pub token: Option<String>,
@@ -58,22 +58,10 @@ pub enum ServeError {
     Io(#[from] std::io::Error),
 }
 
-/// The local folder of a store URL (`file:///abs` or a plain path); cloud stores are not built in.
-pub fn local_store_root(url: &str) -> Result<PathBuf, ServeError> {
-    let path = url.strip_prefix("file://").unwrap_or(url);
-    if path.contains("://") {
-        return Err(ServeError::Store { url: url.into(), detail: "only local folders (file://) are supported by this build".into() });
-    }
-    std::fs::create_dir_all(path).map_err(|e| ServeError::Store { url: url.into(), detail: e.to_string() })?;
-    std::fs::canonicalize(path).map_err(|e| ServeError::Store { url: url.into(), detail: e.to_string() })
-}
-
 /// Builds the shared state: the scheduler with every job of the durable state.
 pub async fn open(config: &CoordinatorConfig) -> Result<Arc<Shared>, ServeError> {
-    let root = local_store_root(&config.store)?;
-    let store: Arc<dyn ObjectStore> = Arc::new(
-        LocalFileSystem::new_with_prefix(&root).map_err(|e| ServeError::Store { url: config.store.clone(), detail: e.to_string() })?,
-    );
+    let opened = open_store(&config.store).map_err(|e| ServeError::Store { url: e.url, detail: e.detail })?;
+    let store = opened.store;
     let state = DurableState::open(&config.state_dir)?;
     let mut scheduler = Scheduler::new(config.scheduler);
     let mut ended = Vec::new();
@@ -87,7 +75,7 @@ pub async fn open(config: &CoordinatorConfig) -> Result<Arc<Shared>, ServeError>
     let open_tasks: Vec<usize> = scheduler
         .jobs()
         .filter(|j| j.state == JobState::Running)
-        .flat_map(|j| j.tasks.iter().copied())
+        .flat_map(|j| j.tasks.clone())
         .filter(|&i| !scheduler.task(i).status.is_terminal())
         .collect();
     for i in open_tasks {
@@ -102,7 +90,7 @@ pub async fn open(config: &CoordinatorConfig) -> Result<Arc<Shared>, ServeError>
         scheduler: Mutex::new(scheduler),
         state,
         store,
-        store_url: format!("file://{}", root.display()),
+        store_url: opened.url,
         digests: Mutex::new(DigestCache::default()),
         changes: watch::channel(0).0,
         pending: Mutex::new(Default::default()),
@@ -117,7 +105,7 @@ pub async fn open(config: &CoordinatorConfig) -> Result<Arc<Shared>, ServeError>
         ended.extend(more);
         ticket
     };
-    shared.durable(ticket).await.map_err(|e| ServeError::Store { url: config.store.clone(), detail: e.message().to_string() })?;
+    shared.durable(ticket).await.map_err(|e| ServeError::Store { url: redacted(&config.store), detail: e.message().to_string() })?;
     // the index of a job that ended just before a crash may be missing: write it again
     shared.finalize(ended).await;
     Ok(shared)
@@ -168,7 +156,12 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     spawn_ticker(shared.clone());
     let service = CoordinatorServer::with_interceptor(CoordinatorService::new(shared), TokenCheck(config.token.clone()));
-    let mut builder = Server::builder();
+    // a span per call, child of the caller's span when the call carries trace context
+    let mut builder = Server::builder().trace_fn(|request| {
+        let span = tracing::info_span!("rpc", method = %request.uri().path());
+        tacefusion_proto::trace::adopt_parent(&span, request.headers());
+        span
+    });
     if let Some((cert, key, client_ca)) = &config.tls {
         let mut tls = ServerTlsConfig::new().identity(Identity::from_pem(cert, key));
         if let Some(ca) = client_ca {
@@ -176,47 +169,10 @@ pub async fn serve(
         }
         builder = builder.tls_config(tls)?;
     }
-    let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+    // small calls answered at once: Nagle's algorithm would hold them for the peer's delayed ACK
+    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
     builder.add_service(service).serve_with_incoming_shutdown(incoming, shutdown).await?;
     Ok(())
-}
-
-/// Prometheus text of the coordinator's state.
-pub fn metrics_text(shared: &Shared) -> String {
-    let mut out = String::new();
-    let (workers, by_state) = {
-        let s = shared.scheduler.lock().expect("scheduler lock");
-        let mut counts = std::collections::BTreeMap::new();
-        for job in s.jobs() {
-            for &i in &job.tasks {
-                let name = match &s.task(i).status {
-                    crate::scheduler::TaskStatus::Waiting => "waiting",
-                    crate::scheduler::TaskStatus::Ready { .. } => "ready",
-                    crate::scheduler::TaskStatus::Leased { .. } => "leased",
-                    crate::scheduler::TaskStatus::Committing { .. } => "committing",
-                    crate::scheduler::TaskStatus::Committed => "committed",
-                    crate::scheduler::TaskStatus::Failed { .. } => "failed",
-                    crate::scheduler::TaskStatus::Cancelled => "cancelled",
-                };
-                *counts.entry(name).or_insert(0u64) += 1;
-            }
-        }
-        (s.worker_count(), counts)
-    };
-    out.push_str("# TYPE tacefusion_tasks gauge\n");
-    for (state, n) in by_state {
-        out.push_str(&format!("tacefusion_tasks{{state=\"{state}\"}} {n}\n"));
-    }
-    out.push_str(&format!("# TYPE tacefusion_workers gauge\ntacefusion_workers {workers}\n"));
-    let m = shared.metrics.lock().expect("metrics lock").clone();
-    out.push_str(&format!("# TYPE tacefusion_leases_total counter\ntacefusion_leases_total {}\n", m.leases));
-    out.push_str(&format!("# TYPE tacefusion_commits_total counter\ntacefusion_commits_total {}\n", m.commits));
-    out.push_str(&format!("# TYPE tacefusion_refused_commits_total counter\ntacefusion_refused_commits_total {}\n", m.refused_commits));
-    out.push_str("# TYPE tacefusion_failures_total counter\n");
-    for (kind, n) in &m.failures {
-        out.push_str(&format!("tacefusion_failures_total{{kind=\"{kind}\"}} {n}\n"));
-    }
-    out
 }
 
 /// Serves `/metrics`, `/healthz` and `/readyz` (HTTP/1.0, one request per connection).

@@ -25,6 +25,7 @@ use tacefusion_proto::v1::coordinator_server::Coordinator;
 use tokio::sync::watch;
 use tonic::{Request, Response, Status};
 
+use crate::metrics::Counters;
 use crate::planner::{DigestCache, plan};
 use crate::results::finalize_job;
 use crate::scheduler::{JobEntry, JobState, Scheduler, TaskEntry, TaskStatus};
@@ -60,19 +61,6 @@ pub struct Shared {
     pub metrics: Mutex<Counters>,
 }
 
-/// Counters exported as Prometheus metrics.
-#[derive(Debug, Default, Clone)]
-pub struct Counters {
-    /// Leases granted.
-    pub leases: u64,
-    /// Commits accepted.
-    pub commits: u64,
-    /// Commits refused (not the lease holder).
-    pub refused_commits: u64,
-    /// Failures reported, by kind.
-    pub failures: HashMap<String, u64>,
-}
-
 impl std::fmt::Debug for Shared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Shared").field("store_url", &self.store_url).finish()
@@ -101,11 +89,17 @@ impl Shared {
             return (pending.ticket, Vec::new());
         }
         for (i, entry) in tasks {
-            let first = scheduler.job(&entry.job).map(|j| j.tasks[0]).unwrap_or(i);
+            let first = scheduler.job(&entry.job).map(|j| j.tasks.start).unwrap_or(i);
             pending.tasks.push((entry.job.clone(), i - first, entry));
         }
         let ended = jobs.iter().filter(|j| j.state != JobState::Running).cloned().collect();
-        pending.jobs.extend(jobs);
+        for job in jobs {
+            // the latest state of a job replaces one still waiting to be saved
+            match pending.jobs.iter_mut().find(|j| j.id == job.id) {
+                Some(waiting) => *waiting = job,
+                None => pending.jobs.push(job),
+            }
+        }
         pending.ticket += 1;
         let ticket = pending.ticket;
         drop(pending);
@@ -160,7 +154,7 @@ impl Shared {
         for job in ended {
             let snapshot = {
                 let s = self.scheduler.lock().expect("scheduler lock");
-                job.tasks.iter().map(|&i| s.task(i).clone()).collect::<Vec<_>>()
+                job.tasks.clone().map(|i| s.task(i).clone()).collect::<Vec<_>>()
             };
             if let Err(e) = finalize_job(self.store.as_ref(), &job, &snapshot).await {
                 tracing::error!(job = %job.id, error = %e, "writing the job's result index failed");
@@ -195,7 +189,7 @@ fn split_id(id: &str) -> Result<(&str, &str), Status> {
 pub fn job_status(s: &Scheduler, job: &JobEntry) -> pb::JobStatus {
     let mut stages: Vec<pb::StageProgress> = Vec::new();
     let mut failed = Vec::new();
-    for &i in &job.tasks {
+    for i in job.tasks.clone() {
         let e = s.task(i);
         let name = e.task.stage.name();
         let p = match stages.iter_mut().position(|p| p.stage == name) {
@@ -275,12 +269,16 @@ impl Coordinator for CoordinatorService {
     }
 
     async fn lease_tasks(&self, request: Request<pb::LeaseTasksRequest>) -> Result<Response<pb::LeaseTasksResponse>, Status> {
+        let started = std::time::Instant::now();
         let r = request.into_inner();
         let (leases, ticket) = self.grant(&r)?;
         if !leases.is_empty() {
-            self.shared.metrics.lock().expect("metrics lock").leases += leases.len() as u64;
             // the attempt numbers are saved before anyone writes into their folders
             self.shared.durable(ticket).await?;
+            let mut m = self.shared.metrics.lock().expect("metrics lock");
+            m.leases += leases.len() as u64;
+            m.retries += leases.iter().filter(|l| l.attempt > 1).count() as u64;
+            m.lease_latency.observe(started.elapsed().as_secs_f64());
         }
         Ok(Response::new(pb::LeaseTasksResponse { leases, drain: false }))
     }
@@ -405,6 +403,7 @@ impl Coordinator for CoordinatorService {
         let (ticket, ended) = {
             let mut s = self.shared.scheduler.lock().expect("scheduler lock");
             s.submit(&id, &study.study.name, tasks, |k| found.get(k).cloned(), |k| failed.get(k).cloned());
+            s.set_traceparent(&id, tacefusion_proto::trace::traceparent(&tracing::Span::current()));
             self.shared.persist(&mut s)
         };
         self.shared.durable(ticket).await?;
@@ -442,6 +441,8 @@ impl Coordinator for CoordinatorService {
                     if changes.changed().await.is_err() {
                         return None;
                     }
+                    // a status costs O(tasks of the job): coalesce the changes of 100 ms into one
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                     match status() {
                         Ok(next) if next != last => return Some(Ok(next)),
                         Ok(_) => continue,
@@ -518,6 +519,7 @@ impl CoordinatorService {
                     }),
                     attempt: g.attempt,
                     deadline_unix_ms: g.deadline,
+                    traceparent: s.job(&e.job).map(|j| j.traceparent.clone()).unwrap_or_default(),
                 }
             })
             .collect();

@@ -184,7 +184,7 @@ mod tests {
             s.submit("job-1", "study", plan.clone(), |_| None, |_| None);
             s.lease("w", 4, 0, 4, 0);
             let (tasks, jobs) = s.take_changes();
-            let first = jobs[0].tasks[0];
+            let first = jobs[0].tasks.start;
             let tasks: Vec<_> = tasks.into_iter().map(|(i, e)| (e.job.clone(), i - first, e)).collect();
             state.save(&jobs, &tasks).unwrap();
         }

@@ -82,24 +82,20 @@ pub struct Coordinator {
 }
 
 pub fn start_coordinator(dir: &Path, port: u16, extra: &[&str]) -> Coordinator {
+    start_coordinator_with(dir, port, extra, &[])
+}
+
+/// A coordinator with environment variables; its store is `dir/store` unless `extra` names one.
+pub fn start_coordinator_with(dir: &Path, port: u16, extra: &[&str], env: &[(&str, &str)]) -> Coordinator {
     let (store, state) = (dir.join("store"), dir.join("state"));
     let metrics = free_port();
-    let child = Command::new(bin())
-        .args([
-            "coordinator",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--state",
-            state.to_str().unwrap(),
-            "--store",
-            store.to_str().unwrap(),
-        ])
-        .args(["--metrics", &format!("127.0.0.1:{metrics}")])
-        .args(extra)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut cmd = Command::new(bin());
+    cmd.envs(env.iter().copied()).args(["coordinator", "--listen", &format!("127.0.0.1:{port}"), "--state", state.to_str().unwrap()]);
+    if !extra.contains(&"--store") {
+        cmd.args(["--store", store.to_str().unwrap()]);
+    }
+    let child =
+        cmd.args(["--metrics", &format!("127.0.0.1:{metrics}")]).args(extra).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
     let c = Coordinator { proc: Proc(child), url: format!("http://127.0.0.1:{port}"), metrics, store };
     wait_until(Duration::from_secs(20), || http(c.metrics, "/readyz").is_some_and(|b| b.contains("ok")));
     c
@@ -139,9 +135,16 @@ pub fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) {
 
 /// Waits for a job to end; returns its final status.
 pub fn wait_job(url: &str, job: &str, limit: Duration) -> serde_json::Value {
+    wait_job_with(url, job, limit, &[])
+}
+
+/// Waits for a job to end, with more arguments for `status` (TLS, token).
+pub fn wait_job_with(url: &str, job: &str, limit: Duration, extra: &[String]) -> serde_json::Value {
     let mut last = serde_json::Value::Null;
     wait_until(limit, || {
-        let out = tacefusion(&["status", job, "--coordinator", url, "--json"]);
+        let mut args = vec!["status", job, "--coordinator", url, "--json"];
+        args.extend(extra.iter().map(String::as_str));
+        let out = tacefusion(&args);
         if !out.status.success() {
             return false;
         }
@@ -151,16 +154,18 @@ pub fn wait_job(url: &str, job: &str, limit: Duration) -> serde_json::Value {
     last
 }
 
-/// Every result table of a job as sorted CSV.
-pub fn tables(results: &Path, job: Option<&str>) -> Vec<(String, String)> {
+/// Every result table of a job as sorted CSV (`results`: a folder or a store URL, read with `env`).
+pub fn tables(results: &str, job: Option<&str>, env: &[(&str, &str)]) -> Vec<(String, String)> {
     TABLES
         .iter()
         .map(|(name, sql)| {
-            let mut args = vec!["query", "--results", results.to_str().unwrap(), "--csv", sql];
+            let mut args = vec!["query", "--results", results, "--csv", sql];
             if let Some(j) = job {
                 args.extend(["--job", j]);
             }
-            (name.to_string(), ok(&args))
+            let out = Command::new(bin()).args(&args).envs(env.iter().copied()).output().unwrap();
+            assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+            (name.to_string(), String::from_utf8_lossy(&out.stdout).into_owned())
         })
         .collect()
 }
@@ -193,4 +198,13 @@ pub fn last_attempt(store: &Path, stage_key: &str) -> u64 {
         .filter_map(|e| e.file_name().to_string_lossy().strip_prefix("attempt-").and_then(|n| n.parse().ok()))
         .max()
         .unwrap_or(0)
+}
+
+/// The same tables, row for row (and none of them empty).
+pub fn assert_same(want: &[(String, String)], got: &[(String, String)]) {
+    assert_eq!(want.len(), got.len());
+    for ((name, a), (_, b)) in want.iter().zip(got) {
+        assert!(a.lines().count() > 1, "table {name} is empty");
+        assert!(a == b, "table {name} differs from the reference run");
+    }
 }

@@ -5,6 +5,9 @@
 
 #![allow(missing_docs)]
 
+mod cloud;
 mod faults;
 mod harness;
 mod runs;
+mod security;
+mod telemetry;

@@ -23,14 +23,14 @@ fn three_worker_processes_give_the_tables_of_one_in_process_worker() {
     let study = small_study(&dir);
     let single = dir.join("single");
     let job = ok(&["run", study.to_str().unwrap(), "--workers", "1", "--out", single.to_str().unwrap()]);
-    let want = tables(&single, Some(job.trim()));
+    let want = tables(single.to_str().unwrap(), Some(job.trim()), &[]);
 
     let c = start_coordinator(&dir, free_port(), &[]);
     let _workers: Vec<Proc> = (0..3).map(|_| start_worker(&c.url, &[], &[])).collect();
     let job = ok(&["submit", study.to_str().unwrap(), "--coordinator", &c.url]).trim().to_string();
     let end = wait_job(&c.url, &job, Duration::from_secs(300));
     assert_eq!(end["state"], "succeeded_with_failures", "{end}");
-    let got = tables(&c.store, Some(&job));
+    let got = tables(c.store.to_str().unwrap(), Some(&job), &[]);
     for ((name, a), (_, b)) in want.iter().zip(&got) {
         assert!(a.lines().count() > 1, "table {name} is empty");
         assert!(a == b, "table {name} differs between 1 and 3 workers");

@@ -11,18 +11,19 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use object_store::ObjectStore;
-use object_store::local::LocalFileSystem;
 use object_store::path::Path as StorePath;
 use object_store::{ObjectStoreExt, PutPayload};
 use sha2::{Digest, Sha256};
 use tacefusion_proto::PROTOCOL_VERSION;
+use tacefusion_proto::store::open_store;
 use tacefusion_proto::v1 as pb;
 use tacefusion_proto::v1::coordinator_client::CoordinatorClient;
 use tokio::sync::{Mutex, Notify};
 use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 use tonic::{Code, Request, Status};
+use tracing::Instrument;
 
 use crate::executor::{ExecError, InputFile, execute};
 
@@ -33,8 +34,8 @@ pub struct WorkerConfig {
     pub coordinator: String,
     /// Bearer token.
     pub token: Option<String>,
-    /// CA certificate (PEM) of the coordinator's TLS certificate.
-    pub ca: Option<Vec<u8>>,
+    /// TLS towards the coordinator (`https://` URLs).
+    pub tls: ClientTls,
     /// Unique id (host and process by default).
     pub worker_id: String,
     /// CPU slots (tasks at once, weighted by their slots).
@@ -87,35 +88,53 @@ pub enum WorkerError {
     },
 }
 
-/// Adds the bearer token to every call.
-#[derive(Debug, Clone)]
-pub struct Bearer(pub Option<String>);
+/// TLS of a client: the CA that signed the coordinator's certificate, and the client's own
+/// certificate and key (PEM) when the coordinator requires client certificates (mutual TLS).
+#[derive(Debug, Clone, Default)]
+pub struct ClientTls {
+    /// CA certificate (PEM) of the coordinator's certificate.
+    pub ca: Option<Vec<u8>>,
+    /// Client certificate and key (PEM).
+    pub identity: Option<(Vec<u8>, Vec<u8>)>,
+}
 
-impl Interceptor for Bearer {
+/// Adds to every call the bearer token and the trace context of the calling span.
+#[derive(Debug, Clone)]
+pub struct CallHeaders(pub Option<String>);
+
+impl Interceptor for CallHeaders {
     fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
         if let Some(t) = &self.0 {
             let value = format!("Bearer {t}").parse().map_err(|_| Status::invalid_argument("the token is not valid header text"))?;
             request.metadata_mut().insert("authorization", value);
         }
+        tacefusion_proto::trace::inject_current(request.metadata_mut());
         Ok(request)
     }
 }
 
 /// A client of the coordinator.
-pub type Client = CoordinatorClient<InterceptedService<Channel, Bearer>>;
+pub type Client = CoordinatorClient<InterceptedService<Channel, CallHeaders>>;
 
 /// Connects to the coordinator, retrying until `timeout`.
-pub async fn connect(url: &str, token: Option<String>, ca: Option<&[u8]>, timeout: Duration) -> Result<Client, WorkerError> {
+pub async fn connect(url: &str, token: Option<String>, tls: &ClientTls, timeout: Duration) -> Result<Client, WorkerError> {
     let err = |detail: String| WorkerError::Coordinator { url: url.to_string(), detail };
     let mut endpoint = Endpoint::from_shared(url.to_string()).map_err(|e| err(e.to_string()))?.connect_timeout(Duration::from_secs(5));
-    if let Some(ca) = ca {
-        endpoint = endpoint.tls_config(ClientTlsConfig::new().ca_certificate(Certificate::from_pem(ca))).map_err(|e| err(e.to_string()))?;
+    if tls.ca.is_some() || tls.identity.is_some() {
+        let mut config = ClientTlsConfig::new();
+        if let Some(ca) = &tls.ca {
+            config = config.ca_certificate(Certificate::from_pem(ca));
+        }
+        if let Some((cert, key)) = &tls.identity {
+            config = config.identity(Identity::from_pem(cert, key));
+        }
+        endpoint = endpoint.tls_config(config).map_err(|e| err(e.to_string()))?;
     }
     let start = tokio::time::Instant::now();
     let mut wait = Duration::from_millis(50);
     loop {
         match endpoint.connect().await {
-            Ok(channel) => return Ok(CoordinatorClient::with_interceptor(channel, Bearer(token))),
+            Ok(channel) => return Ok(CoordinatorClient::with_interceptor(channel, CallHeaders(token))),
             Err(e) if start.elapsed() >= timeout => return Err(err(format!("unreachable for {:?}: {e}", timeout))),
             Err(_) => {
                 tokio::time::sleep(wait).await;
@@ -162,13 +181,9 @@ async fn register(client: &mut Client, config: &WorkerConfig) -> Result<pb::Regi
 
 /// Runs a worker until `shutdown` resolves (then drains) or the coordinator is gone for good.
 pub async fn run(config: WorkerConfig, shutdown: impl std::future::Future<Output = ()> + Send) -> Result<WorkerReport, WorkerError> {
-    let mut client = connect(&config.coordinator, config.token.clone(), config.ca.as_deref(), config.connect_timeout).await?;
+    let mut client = connect(&config.coordinator, config.token.clone(), &config.tls, config.connect_timeout).await?;
     let registered = register(&mut client, &config).await?;
-    let root = registered.store_url.strip_prefix("file://").unwrap_or(&registered.store_url).to_string();
-    let store: Arc<dyn ObjectStore> = Arc::new(
-        LocalFileSystem::new_with_prefix(&root)
-            .map_err(|e| WorkerError::Store { url: registered.store_url.clone(), detail: e.to_string() })?,
-    );
+    let store = open_store(&registered.store_url).map_err(|e| WorkerError::Store { url: e.url, detail: e.detail })?.store;
     tracing::info!(worker = %config.worker_id, coordinator = %config.coordinator, slots = config.slots, gpus = config.gpus, "registered");
     let worker = Arc::new(Worker {
         config,
@@ -312,7 +327,10 @@ async fn start(worker: &Arc<Worker>, lease: pb::Lease) {
         .await
         .insert(task.task_id.clone(), Active { attempt: lease.attempt, cpu: task.cpu_slots, gpus: task.gpus, lost: lost.clone() });
     let worker = worker.clone();
-    tokio::spawn(async move {
+    // the task's span joins the trace of its job's submission
+    let span = tracing::info_span!("task", task = %task.task_id, stage = %task.stage, attempt = lease.attempt, key = %task.key);
+    tacefusion_proto::trace::adopt_traceparent(&span, &lease.traceparent);
+    let work = async move {
         let task_id = task.task_id.clone();
         let outcome = run_task(&worker, &task, lease.attempt, &lost).await;
         let mut client = worker.client.clone();
@@ -355,7 +373,8 @@ async fn start(worker: &Arc<Worker>, lease: pb::Lease) {
         }
         worker.active.lock().await.remove(&task_id);
         worker.done.notify_one();
-    });
+    };
+    tokio::spawn(work.instrument(span));
 }
 
 fn retryable(e: impl std::fmt::Display) -> ExecError {

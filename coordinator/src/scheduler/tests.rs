@@ -221,7 +221,7 @@ fn a_restored_job_resumes_with_new_attempt_numbers() {
     let leased = s.lease("w", 8, 0, 8, 1);
     assert_eq!(leased.len(), 2);
     let job = s.job("j").unwrap().clone();
-    let entries: Vec<TaskEntry> = job.tasks.iter().map(|&i| s.task(i).clone()).collect();
+    let entries: Vec<TaskEntry> = job.tasks.clone().map(|i| s.task(i).clone()).collect();
     // a new coordinator life
     let mut r = Scheduler::new(config());
     r.restore(job, entries);

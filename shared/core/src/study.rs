@@ -109,6 +109,37 @@ pub struct ImageLayout {
     pub label: u32,
 }
 
+/// The image and mask of one patient in one phase.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhaseFiles {
+    /// Patient id.
+    pub patient: String,
+    /// Phase.
+    pub phase: String,
+    /// Image file (or URL).
+    pub image: PathBuf,
+    /// Mask file (or URL).
+    pub mask: PathBuf,
+}
+
+impl ImageLayout {
+    /// The files of every patient x phase: patients in the order given, each once (a repeated id
+    /// is the ingest stage's exclusion, not a second extraction), then phases in channel order;
+    /// relative patterns resolved against the study file's folder.
+    pub fn phase_files<'a>(&self, study_file: &Path, patients: impl IntoIterator<Item = &'a str>) -> Vec<PhaseFiles> {
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        for id in patients.into_iter().filter(|id| seen.insert(*id)) {
+            for phase in &self.phases {
+                let path =
+                    |pattern: &str| PathBuf::from(Study::resolve(study_file, &pattern.replace("{patient}", id).replace("{phase}", phase)));
+                out.push(PhaseFiles { patient: id.to_string(), phase: phase.clone(), image: path(&self.image), mask: path(&self.mask) });
+            }
+        }
+        out
+    }
+}
+
 fn default_phases() -> Vec<String> {
     vec!["arterial".into(), "portal_venous".into()]
 }

@@ -87,6 +87,20 @@ pub struct Volume<T> {
 }
 
 impl<T: Copy> Volume<T> {
+    /// A volume on `geometry` whose value at voxel (i, j, k) is `f(i, j, k)` (stored x fastest).
+    pub fn from_fn(geometry: Geometry, f: impl Fn(usize, usize, usize) -> T) -> Self {
+        let [nx, ny, nz] = geometry.size;
+        let mut data = Vec::with_capacity(geometry.len());
+        for k in 0..nz {
+            for j in 0..ny {
+                for i in 0..nx {
+                    data.push(f(i, j, k));
+                }
+            }
+        }
+        Self { geometry, data }
+    }
+
     /// The value at (i, j, k).
     #[inline]
     pub fn at(&self, i: usize, j: usize, k: usize) -> T {

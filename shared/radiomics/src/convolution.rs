@@ -152,16 +152,7 @@ mod tests {
     use tacefusion_imaging::Geometry;
 
     fn volume(size: [usize; 3], spacing: [f64; 3], f: impl Fn(usize, usize, usize) -> f64) -> Volume<f64> {
-        let geometry = Geometry::axis_aligned(size, spacing, [0.0; 3]);
-        let mut data = Vec::with_capacity(geometry.len());
-        for k in 0..size[2] {
-            for j in 0..size[1] {
-                for i in 0..size[0] {
-                    data.push(f(i, j, k));
-                }
-            }
-        }
-        Volume { geometry, data }
+        Volume::from_fn(Geometry::axis_aligned(size, spacing, [0.0; 3]), f)
     }
 
     #[test]

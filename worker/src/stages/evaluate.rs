@@ -71,20 +71,30 @@ fn patients(inputs: &[InputFile]) -> Result<Patients, ExecError> {
     let enceph = |s: &str| {
         Encephalopathy::CODES.iter().find(|(code, _)| *code == s).map(|(_, a)| *a).ok_or_else(|| bad(&format!("encephalopathy {s:?}")))
     };
+    // columns resolved once; a bad value names its patient
+    let (albumin, bilirubin, afp, inr) =
+        (floats(&c, "albumin_g_l")?, floats(&c, "bilirubin_umol_l")?, floats(&c, "afp_ng_ml")?, floats(&c, "inr")?);
+    let (ascites_codes, enceph_codes) = (texts(&c, "ascites")?, texts(&c, "encephalopathy")?);
+    let (ecog, number, diameter) = (ints(&c, "ecog")?, ints(&c, "tumour_number")?, floats(&c, "largest_diameter_cm")?);
+    let (pvtt, spread) = (bools(&c, "pvtt")?, bools(&c, "extrahepatic_spread")?);
     let mut findings = Vec::with_capacity(ids.len());
-    for i in 0..ids.len() {
+    for (i, id) in ids.iter().enumerate() {
+        let of = |e: ExecError| match e {
+            ExecError::BadInput(m) => ExecError::BadInput(format!("{}: patient {id}: {m}", file.path)),
+            other => other,
+        };
         findings.push(ClinicalFindings {
-            albumin: Albumin::g_per_l(floats(&c, "albumin_g_l")?[i]).map_err(|e| bad(&e))?,
-            bilirubin: Bilirubin::umol_per_l(floats(&c, "bilirubin_umol_l")?[i]).map_err(|e| bad(&e))?,
-            afp_ng_ml: floats(&c, "afp_ng_ml")?[i],
-            inr: floats(&c, "inr")?[i],
-            ascites: ascites(&texts(&c, "ascites")?[i])?,
-            encephalopathy: enceph(&texts(&c, "encephalopathy")?[i])?,
-            ecog: ints(&c, "ecog")?[i] as u8,
-            tumour_number: ints(&c, "tumour_number")?[i] as u32,
-            largest_diameter: Length::cm(floats(&c, "largest_diameter_cm")?[i]).map_err(|e| bad(&e))?,
-            portal_vein_thrombus: bools(&c, "pvtt")?[i],
-            extrahepatic_spread: bools(&c, "extrahepatic_spread")?[i],
+            albumin: Albumin::g_per_l(albumin[i]).map_err(|e| of(bad(&e)))?,
+            bilirubin: Bilirubin::umol_per_l(bilirubin[i]).map_err(|e| of(bad(&e)))?,
+            afp_ng_ml: afp[i],
+            inr: inr[i],
+            ascites: ascites(&ascites_codes[i]).map_err(of)?,
+            encephalopathy: enceph(&enceph_codes[i]).map_err(of)?,
+            ecog: ecog[i] as u8,
+            tumour_number: number[i] as u32,
+            largest_diameter: Length::cm(diameter[i]).map_err(|e| of(bad(&e)))?,
+            portal_vein_thrombus: pvtt[i],
+            extrahepatic_spread: spread[i],
         });
     }
     Ok(Patients { ids, data, findings })

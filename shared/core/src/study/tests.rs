@@ -68,3 +68,25 @@ fn relative_paths_resolve_against_the_study_file() {
     assert_eq!(Study::resolve(Path::new("/data/s/study.toml"), "s3://bucket/x.csv"), "s3://bucket/x.csv");
     assert_eq!(Study::resolve(Path::new("/data/s/study.toml"), "/abs/x.csv"), "/abs/x.csv");
 }
+
+#[test]
+fn phase_files_take_each_patient_once_in_order_then_phases() {
+    let layout = ImageLayout {
+        image: "images/{patient}/{phase}.nii.gz".into(),
+        mask: "/masks/{patient}_{phase}.nrrd".into(),
+        phases: vec!["arterial".into(), "portal_venous".into()],
+        label: 1,
+    };
+    let files = layout.phase_files(Path::new("/data/study.toml"), ["P2", "P1", "P2"]);
+    let got: Vec<(&str, &str, String, String)> =
+        files.iter().map(|f| (f.patient.as_str(), f.phase.as_str(), f.image.display().to_string(), f.mask.display().to_string())).collect();
+    assert_eq!(
+        got,
+        [
+            ("P2", "arterial", "/data/images/P2/arterial.nii.gz".to_string(), "/masks/P2_arterial.nrrd".to_string()),
+            ("P2", "portal_venous", "/data/images/P2/portal_venous.nii.gz".to_string(), "/masks/P2_portal_venous.nrrd".to_string()),
+            ("P1", "arterial", "/data/images/P1/arterial.nii.gz".to_string(), "/masks/P1_arterial.nrrd".to_string()),
+            ("P1", "portal_venous", "/data/images/P1/portal_venous.nii.gz".to_string(), "/masks/P1_portal_venous.nrrd".to_string()),
+        ]
+    );
+}
