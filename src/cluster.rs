@@ -185,7 +185,16 @@ pub async fn coordinator(args: CoordinatorArgs) -> Result<()> {
 /// Runs `worker`.
 pub async fn worker(args: WorkerArgs) -> Result<()> {
     let a = &args.address;
-    let config = worker_config(a.coordinator.clone(), read_token(&a.token_file)?, a.tls()?, args.slots, Duration::from_secs(args.drain_s));
+    let mut config =
+        worker_config(a.coordinator.clone(), read_token(&a.token_file)?, a.tls()?, args.slots, Duration::from_secs(args.drain_s));
+    match tacefusion_worker::gpus::cuda_devices() {
+        Ok(names) => {
+            config.gpus = names.len() as u32;
+            config.gpu_names = names;
+        }
+        Err(why) => eprintln!("worker: no GPU offered: {why}"),
+    }
+    eprintln!("worker: {} CPU slot(s), {} GPU(s) {:?}", config.slots, config.gpus, config.gpu_names);
     let report = tacefusion_worker::pull::run(config, terminated()).await?;
     eprintln!(
         "worker: {} committed, {} failed, {} refused, {} given back",
