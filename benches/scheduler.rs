@@ -48,7 +48,7 @@ async fn scheduler_throughput(store: Option<&str>) {
             id: format!("noop/{n}"),
             stage: Stage::Noop,
             key: format!("{n:064x}"),
-            spec: serde_json::Value::Null,
+            spec: "null".into(),
             deps: vec![],
             cpu_slots: 1,
             gpus: 0,

@@ -105,7 +105,9 @@ pub fn plan(study: &Study, study_file: &Path, digests: &mut DigestCache) -> Resu
             id: ingest_id.clone(),
             stage: Stage::Ingest,
             key: ingest_key.clone(),
-            spec: json!({ "cohort": cohort.name, "role": cohort.role, "centre": cohort.centre, "units": cohort.units, "clinical": clinical }),
+            spec:
+                json!({ "cohort": cohort.name, "role": cohort.role, "centre": cohort.centre, "units": cohort.units, "clinical": clinical })
+                    .to_string(),
             deps: vec![],
             cpu_slots: 1,
             gpus: 0,
@@ -127,7 +129,8 @@ pub fn plan(study: &Study, study_file: &Path, digests: &mut DigestCache) -> Resu
                     spec: json!({
                         "cohort": cohort.name, "patient_id": id, "phase": phase, "image": image, "mask": mask,
                         "label": images.label, "settings": radiomics_settings,
-                    }),
+                    })
+                    .to_string(),
                     deps: vec![],
                     cpu_slots: 1,
                     gpus: 0,
@@ -144,7 +147,7 @@ pub fn plan(study: &Study, study_file: &Path, digests: &mut DigestCache) -> Resu
             id: format!("evaluate/{}", cohort.name),
             stage: Stage::Evaluate,
             key: task_key(Stage::Evaluate, &evaluation, std::slice::from_ref(&ingest_key)),
-            spec: evaluation,
+            spec: evaluation.to_string(),
             deps: vec![ingest_id],
             cpu_slots: 1,
             gpus: 0,

@@ -70,7 +70,8 @@ pub fn exclusion_schema() -> Arc<Schema> {
 }
 
 fn spec_text(e: &TaskEntry, field: &str) -> String {
-    e.task.spec.get(field).map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())).unwrap_or_default()
+    let spec: serde_json::Value = serde_json::from_str(&e.task.spec).unwrap_or_default();
+    spec.get(field).map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())).unwrap_or_default()
 }
 
 /// Writes a job's failures and index (overwriting an earlier index of the same job).

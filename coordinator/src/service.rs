@@ -512,7 +512,7 @@ impl CoordinatorService {
                         job_id: e.job.clone(),
                         stage: e.task.stage.name().into(),
                         key: e.task.key.clone(),
-                        spec: e.task.spec.to_string(),
+                        spec: e.task.spec.clone(),
                         cpu_slots: e.task.cpu_slots,
                         gpus: e.task.gpus,
                         input_manifests: inputs,

@@ -170,7 +170,7 @@ mod tests {
                 id: format!("t{n}"),
                 stage: Stage::Ingest,
                 key: format!("k{n}"),
-                spec: serde_json::json!({ "n": n }),
+                spec: serde_json::json!({ "n": n }).to_string(),
                 deps: if n == 2 { vec!["t0".into(), "t1".into()] } else { vec![] },
                 cpu_slots: 1,
                 gpus: 0,
@@ -197,7 +197,7 @@ mod tests {
         let ids: Vec<&str> = entries.iter().map(|e| e.task.id.as_str()).collect();
         assert_eq!(ids, ["t0", "t1", "t2"]);
         assert_eq!(entries[0].attempt, 1);
-        assert_eq!(entries[2].task.spec, serde_json::json!({ "n": 2 }));
+        assert_eq!(entries[2].task.spec, serde_json::json!({ "n": 2 }).to_string());
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -57,14 +57,25 @@ pub struct PlannedTask {
     pub stage: Stage,
     /// Hash of stage, code version, canonical settings and input digests (hex SHA-256).
     pub key: String,
-    /// The executor's input (stage-specific JSON).
-    pub spec: serde_json::Value,
+    /// The executor's input, JSON text (stage-specific); kept as text because the coordinator only
+    /// passes it on and saves it (a parsed tree costs several times the memory and serialisation
+    /// time for 100,000s of tasks). States saved before it was text (a JSON object) still load.
+    #[serde(deserialize_with = "json_text")]
+    pub spec: String,
     /// Ids of the tasks whose outputs it reads.
     pub deps: Vec<String>,
     /// CPU slots it occupies.
     pub cpu_slots: u32,
     /// GPUs it needs.
     pub gpus: u32,
+}
+
+/// JSON text, read from either a string (how it is saved) or any other JSON value (older states).
+fn json_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::String(text) => text,
+        other => other.to_string(),
+    })
 }
 
 /// One committed output file.
@@ -114,4 +125,22 @@ pub enum FailureKind {
     BadInput,
     /// The worker gave the lease back (draining): re-queued at once, budget untouched.
     GivenBack,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_spec_loads_from_text_and_from_older_states_json() {
+        for (saved, text) in
+            [(r#""{\"cohort\":\"a\"}""#, r#"{"cohort":"a"}"#), (r#"{"cohort":"a"}"#, r#"{"cohort":"a"}"#), ("null", "null")]
+        {
+            let json = format!(r#"{{"id":"t","stage":"ingest","key":"k","spec":{saved},"deps":[],"cpu_slots":1,"gpus":0}}"#);
+            let task: PlannedTask = serde_json::from_str(&json).unwrap();
+            assert_eq!(task.spec, text, "{saved}");
+            let again: PlannedTask = serde_json::from_str(&serde_json::to_string(&task).unwrap()).unwrap();
+            assert_eq!(again, task);
+        }
+    }
 }

@@ -8,7 +8,7 @@ fn task(id: &str, deps: &[&str], gpus: u32) -> PlannedTask {
         id: id.into(),
         stage: Stage::Radiomics,
         key: format!("key-{id}"),
-        spec: serde_json::Value::Null,
+        spec: "null".into(),
         deps: deps.iter().map(|d| d.to_string()).collect(),
         cpu_slots: 1,
         gpus,
