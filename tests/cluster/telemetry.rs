@@ -97,15 +97,25 @@ fn one_trace_per_job_across_client_coordinator_and_worker() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let job = String::from_utf8_lossy(&out.stdout).trim().to_string();
     let end = wait_job(&c.url, &job, Duration::from_secs(240));
-    let tasks: u64 = end["stages"].as_array().unwrap().iter().map(|s| s["total"].as_u64().unwrap()).sum();
+    let count = |field: &str| -> u64 { end["stages"].as_array().unwrap().iter().map(|s| s[field].as_u64().unwrap()).sum() };
+    let (tasks, committed) = (count("total"), count("committed"));
     let spans = || collector.0.lock().unwrap().clone();
     let named = |spans: &[Span], service: &str, name: &str| -> Vec<Span> {
         spans.iter().filter(|s| s.service == service && s.name == name).cloned().collect()
     };
-    // spans arrive in batches; wait for one task span per task
+    let commit_spans = |spans: &[Span]| -> Vec<Span> {
+        named(spans, "tacefusion-coordinator", "rpc")
+            .into_iter()
+            .filter(|s| s.attributes.get("method").is_some_and(|m| m.ends_with("/CompleteTask")))
+            .collect()
+    };
+    // spans arrive in batches from three processes: wait for a task span per task, a commit span per
+    // committed task and the submit span
     wait_until(Duration::from_secs(30), || {
-        named(&spans(), "tacefusion-worker", "task").iter().map(|s| s.attributes["task"].clone()).collect::<BTreeSet<_>>().len() as u64
-            >= tasks
+        let all = spans();
+        named(&all, "tacefusion-worker", "task").iter().map(|s| s.attributes["task"].clone()).collect::<BTreeSet<_>>().len() as u64 >= tasks
+            && commit_spans(&all).len() as u64 >= committed
+            && !named(&all, "tacefusion-client", "submit").is_empty()
     });
     let all = spans();
     let submits = named(&all, "tacefusion-client", "submit");
@@ -122,11 +132,8 @@ fn one_trace_per_job_across_client_coordinator_and_worker() {
     }
     // each commit's span on the coordinator is a child of a task span
     let task_ids: BTreeSet<&[u8]> = task_spans.iter().map(|t| t.id.as_slice()).collect();
-    let commits: Vec<Span> = named(&all, "tacefusion-coordinator", "rpc")
-        .into_iter()
-        .filter(|s| s.attributes.get("method").is_some_and(|m| m.ends_with("/CompleteTask")))
-        .collect();
-    assert!(!commits.is_empty(), "no CompleteTask span from the coordinator");
+    let commits = commit_spans(&all);
+    assert_eq!(commits.len() as u64, committed, "one CompleteTask span per committed task");
     for s in &commits {
         assert!(task_ids.contains(s.parent.as_slice()), "a CompleteTask span whose parent is not a task span");
         assert_eq!(s.trace, root.trace);
