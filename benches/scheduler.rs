@@ -1,5 +1,5 @@
 //! The coordinator alone: 64 simulated workers on loopback lease no-op tasks and commit them (an
-//! empty manifest each, created in a local object store), through the real gRPC service with its
+//! empty manifest each, created in memory, then in a local folder), through the real gRPC service with its
 //! durable state; leases per second and lease latency (p50, p99). Then the planner on a study of
 //! 100,000 patients without images: time and peak memory.
 //!

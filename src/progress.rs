@@ -50,11 +50,11 @@ impl ProgressView {
         Self { job: job.to_string(), terminal, drawn: 0, last: None }
     }
 
-    /// Shows `status` (nothing when nothing changed).
+    /// Shows `status` (nothing when what would be shown did not change).
     pub fn show(&mut self, status: &pb::JobStatus) {
         let lines = bars(status);
-        let joined = lines.join("\n");
-        if self.last.as_ref() == Some(&joined) {
+        let shown = if self.terminal { lines.join("\n") } else { summary(status) };
+        if self.last.as_ref() == Some(&shown) {
             return;
         }
         let mut err = std::io::stderr().lock();
@@ -68,11 +68,23 @@ impl ProgressView {
             }
             self.drawn = lines.len();
         } else {
-            let summary = status.stages.iter().map(|s| format!("{} {}/{}", s.stage, s.committed, s.total)).collect::<Vec<_>>().join("  ");
-            let _ = writeln!(err, "{}: {summary}", self.job);
+            let _ = writeln!(err, "{}: {shown}", self.job);
         }
-        self.last = Some(joined);
+        self.last = Some(shown);
     }
+}
+
+/// One line for logs: `ingest 3/3  radiomics 120/300 (1 failed)`.
+pub fn summary(status: &pb::JobStatus) -> String {
+    status
+        .stages
+        .iter()
+        .map(|s| {
+            let failed = if s.failed > 0 { format!(" ({} failed)", s.failed) } else { String::new() };
+            format!("{} {}/{}{failed}", s.stage, s.committed, s.total)
+        })
+        .collect::<Vec<_>>()
+        .join("  ")
 }
 
 #[cfg(test)]
@@ -93,6 +105,12 @@ mod tests {
         ] {
             assert_eq!(bar(&s, width), expected);
         }
+    }
+
+    #[test]
+    fn the_log_line_counts_finished_and_failed_tasks_per_stage() {
+        let status = pb::JobStatus { stages: vec![stage("ingest", 3, 3, 0, 0), stage("radiomics", 300, 120, 4, 1)], ..Default::default() };
+        assert_eq!(summary(&status), "ingest 3/3  radiomics 120/300 (1 failed)");
     }
 
     #[test]

@@ -142,8 +142,10 @@ pub async fn job_index(store: &dyn ObjectStore, job: Option<&str>) -> Result<Job
     ids.sort();
     while let Some(id) = ids.pop() {
         // a job still running has no index yet
-        if store.head(&StorePath::from(format!("jobs/{id}/job.json"))).await.is_ok() {
-            return read(&id).await;
+        match store.head(&StorePath::from(format!("jobs/{id}/job.json"))).await {
+            Ok(_) => return read(&id).await,
+            Err(object_store::Error::NotFound { .. }) => continue,
+            Err(e) => return Err(e.into()),
         }
     }
     Err(ResultsError::NoJob("no finished job in these results".into()))

@@ -156,8 +156,12 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     spawn_ticker(shared.clone());
     let service = CoordinatorServer::with_interceptor(CoordinatorService::new(shared), TokenCheck(config.token.clone()));
-    // a span per call, child of the caller's span when the call carries trace context
+    // a span per call that carries trace context (a task's commit, a submission), as its child;
+    // calls without one (polls, heartbeats) get a debug span, not exported, so traces stay per job
     let mut builder = Server::builder().trace_fn(|request| {
+        if !request.headers().contains_key("traceparent") {
+            return tracing::debug_span!("rpc", method = %request.uri().path());
+        }
         let span = tracing::info_span!("rpc", method = %request.uri().path());
         tacefusion_proto::trace::adopt_parent(&span, request.headers());
         span

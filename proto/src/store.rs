@@ -42,11 +42,11 @@ pub struct OpenedStore {
     pub local_root: Option<PathBuf>,
 }
 
-/// The URL without user info or query string (which may hold keys or SAS tokens).
+/// The URL without password or query string (which may hold keys or SAS tokens); the user part
+/// stays (in `abfs://container@account...` it names the container).
 pub fn redacted(url: &str) -> String {
     match Url::parse(url) {
         Ok(mut u) if u.scheme().len() > 1 => {
-            let _ = u.set_username("");
             let _ = u.set_password(None);
             u.set_query(None);
             u.to_string()
@@ -57,7 +57,8 @@ pub fn redacted(url: &str) -> String {
 
 /// Opens the store of `url`. A local folder is created when missing.
 pub fn open_store(url: &str) -> Result<OpenedStore, StoreError> {
-    let err = |detail: String| StoreError { url: redacted(url), detail };
+    // object_store's messages may quote the URL: quote it redacted
+    let err = |detail: String| StoreError { url: redacted(url), detail: detail.replace(url, &redacted(url)) };
     let is_local = !url.contains("://") || url.starts_with("file://");
     if is_local {
         let path = url.strip_prefix("file://").unwrap_or(url);
@@ -68,6 +69,10 @@ pub fn open_store(url: &str) -> Result<OpenedStore, StoreError> {
         return Ok(OpenedStore { store, bucket, url: format!("file://{}", root.display()), local_root: Some(root) });
     }
     let parsed = Url::parse(url).map_err(|e| err(e.to_string()))?;
+    if parsed.password().is_some() || parsed.query().is_some() {
+        // the URL travels to every worker and into logs: secrets belong in the environment
+        return Err(err("credentials in the URL are refused: put them in the AWS_*, GOOGLE_* or AZURE_* variables".into()));
+    }
     let (scheme, prefix) = ObjectStoreScheme::parse(&parsed).map_err(|e| err(e.to_string()))?;
     let store: Arc<dyn ObjectStore> = match scheme {
         ObjectStoreScheme::Memory => Arc::new(InMemory::new()),
@@ -95,7 +100,8 @@ mod tests {
     #[test]
     fn credentials_never_shown() {
         for (url, shown) in [
-            ("s3://KEY:SECRET@bucket/prefix", "s3://bucket/prefix"),
+            ("s3://KEY:SECRET@bucket/prefix", "s3://KEY@bucket/prefix"),
+            ("abfs://container@account.dfs.core.windows.net/p", "abfs://container@account.dfs.core.windows.net/p"),
             ("https://acct.blob.core.windows.net/c/p?sig=TOKEN&se=1", "https://acct.blob.core.windows.net/c/p"),
             ("gs://bucket/a/b", "gs://bucket/a/b"),
             ("/plain/path", "/plain/path"),
@@ -130,5 +136,9 @@ mod tests {
         }
         let e = open_store("http://example.invalid/x").unwrap_err();
         assert!(e.detail.contains("not object stores"), "{e}");
+        for url in ["s3://KEY:SECRET@bucket/p", "az://container/p?sig=TOKEN"] {
+            let e = open_store(url).unwrap_err().to_string();
+            assert!(e.contains("credentials in the URL are refused") && !e.contains("SECRET") && !e.contains("TOKEN"), "{e}");
+        }
     }
 }

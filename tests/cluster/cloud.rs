@@ -33,6 +33,8 @@ fn create_bucket(port: u16, bucket: &str) -> bool {
 #[test]
 fn a_job_on_an_s3_bucket_gives_the_tables_of_a_local_run() {
     let Some(moto) = moto_server() else {
+        // CI installs moto and sets TACEFUSION_REQUIRE_MOTO=1, so that a missing server fails there
+        assert!(std::env::var_os("TACEFUSION_REQUIRE_MOTO").is_none(), "moto_server not found but TACEFUSION_REQUIRE_MOTO is set");
         eprintln!("SKIPPED: moto_server not found (run tests/setup/moto.sh); the S3 store is untested here");
         return;
     };

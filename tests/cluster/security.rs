@@ -93,6 +93,9 @@ fn mutual_tls_admits_only_clients_with_a_certificate_from_the_ca() {
         let (ok, err) = status(url, extra);
         assert!(!ok && !err.contains("unknown job"), "{what} was let in: {err}");
     }
+    // TLS options with an http:// URL would send the token in clear: refused before connecting
+    let (passed, err) = status(&c.url, &client);
+    assert!(!passed && err.contains("need an https:// URL"), "{err}");
     // a whole job over mutual TLS
     let study = small_study(&dir);
     let mut submit = vec!["submit", study.to_str().unwrap(), "--coordinator", &url];

@@ -97,8 +97,10 @@ fn one_trace_per_job_across_client_coordinator_and_worker() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let job = String::from_utf8_lossy(&out.stdout).trim().to_string();
     let end = wait_job(&c.url, &job, Duration::from_secs(240));
-    let count = |field: &str| -> u64 { end["stages"].as_array().unwrap().iter().map(|s| s[field].as_u64().unwrap()).sum() };
-    let (tasks, committed) = (count("total"), count("committed"));
+    // every lease gives a task span, every commit call (accepted or refused) a CompleteTask span
+    let leases = metric(c.metrics, "tacefusion_leases_total");
+    let commit_calls = metric(c.metrics, "tacefusion_commits_total") + metric(c.metrics, "tacefusion_refused_commits_total");
+    assert!(leases > 0 && commit_calls > 0, "{end}");
     let spans = || collector.0.lock().unwrap().clone();
     let named = |spans: &[Span], service: &str, name: &str| -> Vec<Span> {
         spans.iter().filter(|s| s.service == service && s.name == name).cloned().collect()
@@ -109,12 +111,12 @@ fn one_trace_per_job_across_client_coordinator_and_worker() {
             .filter(|s| s.attributes.get("method").is_some_and(|m| m.ends_with("/CompleteTask")))
             .collect()
     };
-    // spans arrive in batches from three processes: wait for a task span per task, a commit span per
-    // committed task and the submit span
+    // spans arrive in batches from three processes: wait for a task span per lease, a commit span per
+    // commit call and the submit span
     wait_until(Duration::from_secs(30), || {
         let all = spans();
-        named(&all, "tacefusion-worker", "task").iter().map(|s| s.attributes["task"].clone()).collect::<BTreeSet<_>>().len() as u64 >= tasks
-            && commit_spans(&all).len() as u64 >= committed
+        named(&all, "tacefusion-worker", "task").len() as u64 >= leases
+            && commit_spans(&all).len() as u64 >= commit_calls
             && !named(&all, "tacefusion-client", "submit").is_empty()
     });
     let all = spans();
@@ -133,7 +135,12 @@ fn one_trace_per_job_across_client_coordinator_and_worker() {
     // each commit's span on the coordinator is a child of a task span
     let task_ids: BTreeSet<&[u8]> = task_spans.iter().map(|t| t.id.as_slice()).collect();
     let commits = commit_spans(&all);
-    assert_eq!(commits.len() as u64, committed, "one CompleteTask span per committed task");
+    assert_eq!(commits.len() as u64, commit_calls, "one CompleteTask span per commit call");
+    // polls, heartbeats and status calls carry no trace context and are not exported
+    for s in named(&all, "tacefusion-coordinator", "rpc") {
+        let method = s.attributes.get("method").cloned().unwrap_or_default();
+        assert!(["/SubmitStudy", "/CompleteTask", "/FailTask"].iter().any(|m| method.ends_with(m)), "an exported span of {method}");
+    }
     for s in &commits {
         assert!(task_ids.contains(s.parent.as_slice()), "a CompleteTask span whose parent is not a task span");
         assert_eq!(s.trace, root.trace);

@@ -119,8 +119,13 @@ pub type Client = CoordinatorClient<InterceptedService<Channel, CallHeaders>>;
 /// Connects to the coordinator, retrying until `timeout`.
 pub async fn connect(url: &str, token: Option<String>, tls: &ClientTls, timeout: Duration) -> Result<Client, WorkerError> {
     let err = |detail: String| WorkerError::Coordinator { url: url.to_string(), detail };
+    // tonic uses TLS only for https:// URLs: TLS options with http:// would send the token in clear
+    let https = url.starts_with("https://");
+    if (tls.ca.is_some() || tls.identity.is_some()) != https {
+        return Err(err("TLS options (--ca, --tls-cert, --tls-key) need an https:// URL, and an https:// URL needs --ca".into()));
+    }
     let mut endpoint = Endpoint::from_shared(url.to_string()).map_err(|e| err(e.to_string()))?.connect_timeout(Duration::from_secs(5));
-    if tls.ca.is_some() || tls.identity.is_some() {
+    if https {
         let mut config = ClientTlsConfig::new();
         if let Some(ca) = &tls.ca {
             config = config.ca_certificate(Certificate::from_pem(ca));
@@ -183,6 +188,13 @@ async fn register(client: &mut Client, config: &WorkerConfig) -> Result<pb::Regi
 pub async fn run(config: WorkerConfig, shutdown: impl std::future::Future<Output = ()> + Send) -> Result<WorkerReport, WorkerError> {
     let mut client = connect(&config.coordinator, config.token.clone(), &config.tls, config.connect_timeout).await?;
     let registered = register(&mut client, &config).await?;
+    if registered.store_url.starts_with("memory://") {
+        // a memory store lives in one process: this worker's would be empty and its outputs invisible
+        return Err(WorkerError::Store {
+            url: registered.store_url,
+            detail: "a coordinator with a memory:// store serves no workers".into(),
+        });
+    }
     let store = open_store(&registered.store_url).map_err(|e| WorkerError::Store { url: e.url, detail: e.detail })?.store;
     tracing::info!(worker = %config.worker_id, coordinator = %config.coordinator, slots = config.slots, gpus = config.gpus, "registered");
     let worker = Arc::new(Worker {
