@@ -9,5 +9,6 @@ pub mod results;
 pub mod scheduler;
 pub mod server;
 pub mod service;
+pub mod shared;
 pub mod state;
 pub mod task;

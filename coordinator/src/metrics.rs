@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use crate::scheduler::TaskStatus;
-use crate::service::Shared;
+use crate::shared::Shared;
 
 /// Counters exported as Prometheus metrics.
 #[derive(Debug, Default, Clone)]

@@ -18,7 +18,8 @@ use tonic::{Request, Status};
 use crate::metrics::metrics_text;
 use crate::planner::DigestCache;
 use crate::scheduler::{JobState, Scheduler, SchedulerConfig};
-use crate::service::{CoordinatorService, Shared, committed_manifest, now_ms};
+use crate::service::{CoordinatorService, committed_manifest, now_ms};
+use crate::shared::Shared;
 use crate::state::DurableState;
 
 /// How to run a coordinator.

@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use futures::{Stream, StreamExt};
@@ -22,145 +22,16 @@ use tacefusion_core::Study;
 use tacefusion_proto::PROTOCOL_VERSION;
 use tacefusion_proto::v1 as pb;
 use tacefusion_proto::v1::coordinator_server::Coordinator;
-use tokio::sync::watch;
 use tonic::{Request, Response, Status};
 
-use crate::metrics::Counters;
-use crate::planner::{DigestCache, plan};
-use crate::results::finalize_job;
-use crate::scheduler::{JobEntry, JobState, Scheduler, TaskEntry, TaskStatus};
-use crate::state::DurableState;
+use crate::planner::plan;
+use crate::scheduler::{JobEntry, JobState, Scheduler, TaskStatus};
+use crate::shared::Shared;
 use crate::task::{FailureKind, Manifest, OutputFile, attempt_dir, manifest_path};
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
-}
-
-/// What the service shares between calls.
-pub struct Shared {
-    /// The scheduler (short critical sections, never held across an await).
-    pub scheduler: Mutex<Scheduler>,
-    /// Durable state.
-    pub state: DurableState,
-    /// The object store of the outputs.
-    pub store: Arc<dyn ObjectStore>,
-    /// Its URL, as told to workers.
-    pub store_url: String,
-    /// Input digests, remembered across submissions.
-    pub digests: Mutex<DigestCache>,
-    /// Bumped at every change, for `WatchJob`.
-    pub changes: watch::Sender<u64>,
-    /// Changes waiting to be saved, with the ticket of the last one.
-    pub pending: Mutex<Pending>,
-    /// The last ticket saved durably (or the error that stopped saving).
-    pub durable: watch::Sender<Result<u64, String>>,
-    /// Wakes the persister.
-    pub wake: tokio::sync::Notify,
-    /// Counters for the metrics endpoint.
-    pub metrics: Mutex<Counters>,
-}
-
-impl std::fmt::Debug for Shared {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Shared").field("store_url", &self.store_url).finish()
-    }
-}
-
-/// Changes not yet saved (group commit: one transaction for all the calls of a moment).
-#[derive(Debug, Default)]
-pub struct Pending {
-    /// Ticket of the last change queued.
-    pub ticket: u64,
-    /// Jobs changed.
-    pub jobs: Vec<JobEntry>,
-    /// Tasks changed: (job, number in the job, entry).
-    pub tasks: Vec<(String, usize, TaskEntry)>,
-}
-
-impl Shared {
-    /// Queues what the scheduler changed for the persister (call under the scheduler lock, so that
-    /// changes queue in the order they happened) and wakes the watchers. Returns the ticket to wait
-    /// for with [`Shared::durable`] before answering, and the jobs that ended.
-    pub fn persist(&self, scheduler: &mut Scheduler) -> (u64, Vec<JobEntry>) {
-        let (tasks, jobs) = scheduler.take_changes();
-        let mut pending = self.pending.lock().expect("pending lock");
-        if tasks.is_empty() && jobs.is_empty() {
-            return (pending.ticket, Vec::new());
-        }
-        for (i, entry) in tasks {
-            let first = scheduler.job(&entry.job).map(|j| j.tasks.start).unwrap_or(i);
-            pending.tasks.push((entry.job.clone(), i - first, entry));
-        }
-        let ended = jobs.iter().filter(|j| j.state != JobState::Running).cloned().collect();
-        for job in jobs {
-            // the latest state of a job replaces one still waiting to be saved
-            match pending.jobs.iter_mut().find(|j| j.id == job.id) {
-                Some(waiting) => *waiting = job,
-                None => pending.jobs.push(job),
-            }
-        }
-        pending.ticket += 1;
-        let ticket = pending.ticket;
-        drop(pending);
-        self.wake.notify_one();
-        self.changes.send_modify(|v| *v += 1);
-        (ticket, ended)
-    }
-
-    /// Waits until the changes up to `ticket` are saved durably.
-    pub async fn durable(&self, ticket: u64) -> Result<(), Status> {
-        let mut rx = self.durable.subscribe();
-        let outcome =
-            rx.wait_for(|d| !matches!(d, Ok(t) if *t < ticket)).await.map_err(|_| Status::unavailable("the state store stopped"))?;
-        match &*outcome {
-            Ok(_) => Ok(()),
-            Err(e) => Err(Status::unavailable(format!("state store: {e}"))),
-        }
-    }
-
-    /// Saves queued changes, one transaction per batch, until the process ends.
-    pub async fn persister(self: Arc<Self>) {
-        loop {
-            self.wake.notified().await;
-            loop {
-                let (ticket, jobs, tasks) = {
-                    let mut p = self.pending.lock().expect("pending lock");
-                    (p.ticket, std::mem::take(&mut p.jobs), std::mem::take(&mut p.tasks))
-                };
-                if jobs.is_empty() && tasks.is_empty() {
-                    break;
-                }
-                let shared = self.clone();
-                let saved = tokio::task::spawn_blocking(move || shared.state.save(&jobs, &tasks)).await;
-                match saved {
-                    Ok(Ok(())) => {
-                        let _ = self.durable.send_replace(Ok(ticket));
-                    }
-                    Ok(Err(e)) => {
-                        tracing::error!("saving state: {e}");
-                        let _ = self.durable.send_replace(Err(e.to_string()));
-                    }
-                    Err(e) => {
-                        let _ = self.durable.send_replace(Err(e.to_string()));
-                    }
-                }
-            }
-        }
-    }
-
-    /// Writes the result index of jobs that ended (outside the scheduler lock).
-    pub async fn finalize(self: &Arc<Self>, ended: Vec<JobEntry>) {
-        for job in ended {
-            let snapshot = {
-                let s = self.scheduler.lock().expect("scheduler lock");
-                job.tasks.clone().map(|i| s.task(i).clone()).collect::<Vec<_>>()
-            };
-            if let Err(e) = finalize_job(self.store.as_ref(), &job, &snapshot).await {
-                tracing::error!(job = %job.id, error = %e, "writing the job's result index failed");
-            }
-        }
-    }
 }
 
 /// The gRPC service.
