@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 use tacefusion_coordinator::results::{job_index, session};
-use tacefusion_proto::store::open_store;
+use tacefusion_proto::store::{local_path, open_store};
 use tacefusion_proto::v1 as pb;
 
 use crate::cluster::{CoordinatorAddress, follow, submit_file};
@@ -126,9 +126,8 @@ pub async fn cancel(args: CancelArgs) -> Result<()> {
 
 /// Runs `query`.
 pub async fn query(args: QueryArgs) -> Result<()> {
-    let local = args.results.strip_prefix("file://").unwrap_or(&args.results);
-    if !args.results.contains("://") || args.results.starts_with("file://") {
-        anyhow::ensure!(std::path::Path::new(local).is_dir(), "{}: no such results folder", args.results);
+    if let Some(folder) = local_path(&args.results) {
+        anyhow::ensure!(std::path::Path::new(folder).is_dir(), "{}: no such results folder", args.results);
     }
     let opened = open_store(&args.results)?;
     let index = job_index(opened.store.as_ref(), args.job.as_deref()).await?;

@@ -128,24 +128,26 @@ pub async fn finalize_job(store: &dyn ObjectStore, job: &JobEntry, tasks: &[Task
 /// The index of job `job`, or of the latest finished job in `store` (job ids are zero-padded, so
 /// the latest sorts last).
 pub async fn job_index(store: &dyn ObjectStore, job: Option<&str>) -> Result<JobIndex, ResultsError> {
-    let read = async |id: &str| -> Result<JobIndex, ResultsError> {
+    // Ok(None): the job has no index (yet: it is still running)
+    let read = async |id: &str| -> Result<Option<JobIndex>, ResultsError> {
         let path = format!("jobs/{id}/job.json");
         let index_err = |detail: String| ResultsError::Index { path: path.clone(), detail };
-        let bytes = store.get(&StorePath::from(path.as_str())).await.map_err(|e| index_err(e.to_string()))?.bytes().await?;
-        serde_json::from_slice(&bytes).map_err(|e| index_err(e.to_string()))
+        let bytes = match store.get(&StorePath::from(path.as_str())).await {
+            Ok(found) => found.bytes().await?,
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(index_err(e.to_string())),
+        };
+        serde_json::from_slice(&bytes).map(Some).map_err(|e| index_err(e.to_string()))
     };
     if let Some(id) = job {
-        return read(id).await;
+        return read(id).await?.ok_or_else(|| ResultsError::NoJob(format!("job {id} has no results (unknown, or not finished)")));
     }
     let listing = store.list_with_delimiter(Some(&StorePath::from("jobs"))).await?;
     let mut ids: Vec<String> = listing.common_prefixes.iter().filter_map(|p| p.filename().map(str::to_string)).collect();
     ids.sort();
     while let Some(id) = ids.pop() {
-        // a job still running has no index yet
-        match store.head(&StorePath::from(format!("jobs/{id}/job.json"))).await {
-            Ok(_) => return read(&id).await,
-            Err(object_store::Error::NotFound { .. }) => continue,
-            Err(e) => return Err(e.into()),
+        if let Some(index) = read(&id).await? {
+            return Ok(index);
         }
     }
     Err(ResultsError::NoJob("no finished job in these results".into()))

@@ -69,6 +69,15 @@ impl DurableState {
         Ok(state)
     }
 
+    /// A record, or an error naming its key.
+    fn decode<T: serde::de::DeserializeOwned>(&self, key: &str, bytes: &[u8]) -> Result<T, StateError> {
+        serde_json::from_slice(bytes).map_err(|e| StateError::Record {
+            path: self.path.clone(),
+            key: key.to_string(),
+            detail: e.to_string(),
+        })
+    }
+
     fn err(&self, e: impl std::fmt::Display) -> StateError {
         StateError::Store { path: self.path.clone(), detail: e.to_string() }
     }
@@ -121,33 +130,16 @@ impl DurableState {
         let txn = self.db.begin_read().map_err(|e| self.err(e))?;
         let jobs = txn.open_table(JOBS).map_err(|e| self.err(e))?;
         let tasks = txn.open_table(TASKS).map_err(|e| self.err(e))?;
-        let decode = |key: &str, bytes: &[u8]| -> Result<serde_json::Value, StateError> {
-            serde_json::from_slice(bytes).map_err(|e| StateError::Record {
-                path: self.path.clone(),
-                key: key.to_string(),
-                detail: e.to_string(),
-            })
-        };
         let mut out = Vec::new();
         for item in jobs.iter().map_err(|e| self.err(e))? {
             let (k, v) = item.map_err(|e| self.err(e))?;
             let id = k.value().to_string();
-            let job: JobEntry = serde_json::from_value(decode(&id, v.value())?).map_err(|e| StateError::Record {
-                path: self.path.clone(),
-                key: id.clone(),
-                detail: e.to_string(),
-            })?;
+            let job: JobEntry = self.decode(&id, v.value())?;
             let (lo, hi) = (format!("{id}/"), format!("{id}0"));
             let mut entries = Vec::new();
             for item in tasks.range(lo.as_str()..hi.as_str()).map_err(|e| self.err(e))? {
                 let (k, v) = item.map_err(|e| self.err(e))?;
-                let key = k.value().to_string();
-                let entry: TaskEntry = serde_json::from_value(decode(&key, v.value())?).map_err(|e| StateError::Record {
-                    path: self.path.clone(),
-                    key: key.clone(),
-                    detail: e.to_string(),
-                })?;
-                entries.push(entry);
+                entries.push(self.decode::<TaskEntry>(k.value(), v.value())?);
             }
             out.push((job, entries));
         }

@@ -55,13 +55,19 @@ pub fn redacted(url: &str) -> String {
     }
 }
 
+/// The folder of a local store URL (a plain path or `file://`), None for any other store.
+pub fn local_path(url: &str) -> Option<&str> {
+    match url.strip_prefix("file://") {
+        Some(path) => Some(path),
+        None => (!url.contains("://")).then_some(url),
+    }
+}
+
 /// Opens the store of `url`. A local folder is created when missing.
 pub fn open_store(url: &str) -> Result<OpenedStore, StoreError> {
     // object_store's messages may quote the URL: quote it redacted
     let err = |detail: String| StoreError { url: redacted(url), detail: detail.replace(url, &redacted(url)) };
-    let is_local = !url.contains("://") || url.starts_with("file://");
-    if is_local {
-        let path = url.strip_prefix("file://").unwrap_or(url);
+    if let Some(path) = local_path(url) {
         std::fs::create_dir_all(path).map_err(|e| err(e.to_string()))?;
         let root = std::fs::canonicalize(path).map_err(|e| err(e.to_string()))?;
         let store: Arc<dyn ObjectStore> = Arc::new(LocalFileSystem::new_with_prefix(&root).map_err(|e| err(e.to_string()))?);
