@@ -228,6 +228,20 @@ impl CoxModel {
     }
 }
 
+/// The partial log-likelihood at `beta` (no strata) and its gradient, for code that optimises it by
+/// other means (the deep-learning loss is checked against this).
+pub fn partial_log_likelihood(x: &Covariates, data: &SurvivalData, beta: &[f64], ties: Ties) -> Result<(f64, Vec<f64>)> {
+    if x.n() != data.len() {
+        return Err(SurvivalError::LengthMismatch { what: "covariate rows", expected: data.len(), got: x.n() });
+    }
+    if beta.len() != x.p() {
+        return Err(SurvivalError::LengthMismatch { what: "coefficients", expected: x.p(), got: beta.len() });
+    }
+    let design = SortedDesign::new(x, data, None);
+    let d = evaluate(&design, &design.tie_groups(), beta, ties, true);
+    Ok((d.loglik, d.gradient))
+}
+
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }

@@ -1,0 +1,147 @@
+//! Training on crops with a planted effect: a bright sphere whose radius and portal-phase washout
+//! grow with a latent h that drives the hazard. The network must find it on patients it never saw,
+//! give the same weights for the same seed, and resume from a checkpoint to the same end.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use tacefusion_models::checkpoint::Checkpoint;
+use tacefusion_models::{CpuTraining, CropSet, NetworkConfig, Ties, TrainConfig, TrainError, score, train};
+use tacefusion_survival::{SurvivalData, harrell_c};
+
+const SIZE: usize = 16;
+
+fn normal(rng: &mut ChaCha8Rng) -> f64 {
+    let (u, v): (f64, f64) = (rng.random::<f64>().max(1e-12), rng.random());
+    (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+}
+
+/// `n` patients: crops `[2, 16, 16, 16]`, survival with log hazard 1.5 h, and h itself.
+fn cohort(n: usize, seed: u64) -> (CropSet, Vec<f64>) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut set = CropSet::new([2, SIZE, SIZE, SIZE]);
+    let mut hs = Vec::new();
+    for i in 0..n {
+        let h = normal(&mut rng);
+        let radius = (3.5 + 1.2 * h).clamp(1.5, 6.5);
+        let centre = [7.5 + rng.random::<f64>() - 0.5, 7.5 + rng.random::<f64>() - 0.5, 7.5 + rng.random::<f64>() - 0.5];
+        let mut voxels = vec![0f32; 2 * SIZE * SIZE * SIZE];
+        for a in 0..SIZE {
+            for b in 0..SIZE {
+                for c in 0..SIZE {
+                    let d = ((a as f64 - centre[0]).powi(2) + (b as f64 - centre[1]).powi(2) + (c as f64 - centre[2]).powi(2)).sqrt();
+                    let inside = d <= radius;
+                    let at = (a * SIZE + b) * SIZE + c;
+                    voxels[at] = (if inside { 0.7 } else { 0.3 } + 0.05 * normal(&mut rng)) as f32;
+                    voxels[SIZE * SIZE * SIZE + at] = (if inside { 0.55 - 0.12 * h } else { 0.35 } + 0.05 * normal(&mut rng)) as f32;
+                }
+            }
+        }
+        let hazard = (1.5 * h).exp() / 20.0;
+        let t = -rng.random::<f64>().max(1e-12).ln() / hazard;
+        let censor = 5.0 + 55.0 * rng.random::<f64>();
+        let (time, event) = if t <= censor { (t, true) } else { (censor, false) };
+        set.push(&format!("P{i:03}"), &[2, SIZE, SIZE, SIZE], &voxels, Some(((time * 100.0).round() / 100.0, event))).unwrap();
+        hs.push(h);
+    }
+    (set, hs)
+}
+
+fn config(epochs: usize, seed: u64) -> TrainConfig {
+    TrainConfig {
+        network: NetworkConfig { channels: 2, width: 4, depth: 2 },
+        epochs,
+        batch_size: 16,
+        learning_rate: 3e-3,
+        weight_decay: 1e-4,
+        augmentation: 0.3,
+        patience: 4,
+        seed,
+        ties: Ties::Efron,
+    }
+}
+
+fn c_index(set: &CropSet, risk: &[f64]) -> f64 {
+    harrell_c(&SurvivalData::new(set.time.clone(), set.event.clone()).unwrap(), risk).unwrap().c_index
+}
+
+#[test]
+fn finds_the_planted_effect_in_patients_it_never_saw() {
+    let (training, _) = cohort(128, 1);
+    let (validation, _) = cohort(64, 2);
+    let (test, h) = cohort(96, 3);
+    let device = Default::default();
+    let trained = train::<CpuTraining>(&device, &config(12, 1), &training, Some(&validation), None, &mut |_| Ok(())).unwrap();
+    let (risk, features) = score(&trained.network, &test, 32, &device);
+    assert_eq!(features.len(), test.len());
+    assert_eq!(features[0].len(), 4 << 1);
+    let oracle = c_index(&test, &h);
+    let learned = c_index(&test, &risk);
+    let history: Vec<_> = trained.history.iter().map(|e| (e.loss, e.validation_c)).collect();
+    eprintln!("oracle C {oracle:.3}, network C {learned:.3}, best {:?}, history {history:?}", trained.best);
+    assert!(learned > 0.68 && learned > oracle - 0.12, "network C {learned:.3} (oracle {oracle:.3})");
+    // the returned network is the best epoch's
+    let best_c = trained.history.iter().filter_map(|e| e.validation_c).fold(f64::MIN, f64::max);
+    assert_eq!(trained.best.map(|b| b.1), Some(best_c));
+    let (again, _) = score(&trained.network, &validation, 7, &device);
+    assert!((c_index(&validation, &again) - best_c).abs() < 1e-9, "scoring in other batch sizes gives the chosen epoch's C");
+}
+
+#[test]
+fn same_seed_same_network_and_a_resumed_run_ends_where_an_uninterrupted_one_does() {
+    let (training, _) = cohort(40, 4);
+    let (validation, _) = cohort(24, 5);
+    let device = Default::default();
+    let run = |seed: u64, resume: Option<&Checkpoint>, stop_after: Option<usize>, saved: &mut Vec<Checkpoint>| {
+        train::<CpuTraining>(&device, &config(4, seed), &training, Some(&validation), resume, &mut |c| {
+            if stop_after.is_some_and(|s| c.meta.epochs_done > s) {
+                return Err("the worker died".into());
+            }
+            saved.push(Checkpoint::from_bytes(&c.to_bytes()).unwrap());
+            Ok(())
+        })
+    };
+    let mut saved = Vec::new();
+    let whole = run(7, None, None, &mut saved).unwrap();
+    assert_eq!(saved.len(), whole.history.len());
+    let twice = run(7, None, None, &mut Vec::new()).unwrap();
+    assert_eq!(whole.network.weights(), twice.network.weights(), "same seed, same weights");
+    assert_eq!(whole.history, twice.history);
+    let other = run(8, None, None, &mut Vec::new()).unwrap();
+    assert_ne!(whole.network.weights(), other.network.weights(), "another seed starts elsewhere");
+
+    let mut partial = Vec::new();
+    let died = run(7, None, Some(2), &mut partial).unwrap_err();
+    assert!(matches!(died, TrainError::Save { epoch: 2, .. }), "{died}");
+    assert_eq!(partial.len(), 2);
+    let resumed = run(7, Some(&partial[1]), None, &mut Vec::new()).unwrap();
+    assert_eq!(resumed.network.weights(), whole.network.weights(), "resumed from epoch 2, same end");
+    // the history of the first two epochs came through the checkpoint's JSON: equal to the last bits
+    // serde_json keeps
+    assert_eq!(resumed.history.len(), whole.history.len());
+    for (a, b) in resumed.history.iter().zip(&whole.history) {
+        assert_eq!((a.epoch, a.learning_rate), (b.epoch, b.learning_rate));
+        assert!((a.loss - b.loss).abs() < 1e-12 && (a.validation_c.unwrap() - b.validation_c.unwrap()).abs() < 1e-12, "{a:?} vs {b:?}");
+    }
+
+    let mut other_config = config(4, 7);
+    other_config.learning_rate = 1e-2;
+    let refused = train::<CpuTraining>(&device, &other_config, &training, None, Some(&partial[1]), &mut |_| Ok(())).unwrap_err();
+    assert!(refused.to_string().contains("another configuration"), "{refused}");
+}
+
+#[test]
+fn bad_settings_and_data_are_refused() {
+    let (training, _) = cohort(8, 6);
+    let device = Default::default();
+    let mut c = config(1, 1);
+    c.batch_size = 1;
+    let e = train::<CpuTraining>(&device, &c, &training, None, None, &mut |_| Ok(())).unwrap_err();
+    assert!(e.to_string().contains("batch_size"), "{e}");
+    let mut censored = training.clone();
+    censored.event.iter_mut().for_each(|e| *e = false);
+    let e = train::<CpuTraining>(&device, &config(1, 1), &censored, None, None, &mut |_| Ok(())).unwrap_err();
+    assert!(matches!(e, TrainError::NoEvents { n: 8, .. }), "{e}");
+    let mut short = training.clone();
+    short.time.pop();
+    assert!(matches!(train::<CpuTraining>(&device, &config(1, 1), &short, None, None, &mut |_| Ok(())), Err(TrainError::Data(_))));
+}
