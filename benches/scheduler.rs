@@ -52,6 +52,7 @@ async fn scheduler_throughput(store: Option<&str>) {
             deps: vec![],
             cpu_slots: 1,
             gpus: 0,
+            partial_inputs: false,
         })
         .collect();
     let ticket = {

@@ -17,6 +17,8 @@ use tacefusion_core::{Study, Table};
 
 use crate::task::{PlannedTask, Stage};
 
+mod deep;
+
 /// Why a study could not be planned.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
@@ -83,10 +85,27 @@ pub fn task_key(stage: Stage, settings: &serde_json::Value, inputs: &[String]) -
 /// The clinical scores the evaluate stage computes for every cohort.
 pub const CLINICAL_SCORES: [&str; 7] = ["HAP", "mHAP-II", "six-and-twelve", "up-to-seven", "ALBI", "Child-Pugh", "BCLC"];
 
+/// What the deep-learning stages need of a cohort planned so far: its ingest task and the
+/// preprocess task of each patient with images.
+pub(crate) struct CohortTasks<'a> {
+    /// The cohort.
+    pub cohort: &'a tacefusion_core::study::Cohort,
+    /// Id and key of its ingest task.
+    pub ingest: (String, String),
+    /// Id and key of each patient's preprocess task.
+    pub preprocess: Vec<(String, String)>,
+}
+
 /// Plans a study: the tasks in dependency order (every task after its inputs).
 pub fn plan(study: &Study, study_file: &Path, digests: &mut DigestCache) -> Result<Vec<PlannedTask>, PlanError> {
     let mut tasks = Vec::new();
     let mut fan_in = Vec::new();
+    let mut planned = Vec::new();
+    let crop_settings = json!({
+        "spacing_mm": study.preprocess.crop_spacing_mm.unwrap_or(study.preprocess.spacing_mm),
+        "hu_window": study.preprocess.hu_window,
+        "crop_size": study.preprocess.crop_size,
+    });
     let radiomics_settings = json!({
         "bin_width": study.radiomics.bin_width,
         "log_sigmas_mm": study.radiomics.log_sigmas_mm,
@@ -111,12 +130,51 @@ pub fn plan(study: &Study, study_file: &Path, digests: &mut DigestCache) -> Resu
             deps: vec![],
             cpu_slots: 1,
             gpus: 0,
+            partial_inputs: false,
         });
+        let mut preprocess = Vec::new();
         if let Some(images) = &cohort.images {
             // the patients of the table, each once (a repeated id is ingest's exclusion)
             let table = Table::from_csv_path(&clinical).map_err(|e| input_err(&clinical, e.to_string()))?;
             let ids = table.text_column("patient_id").map_err(|e| input_err(&clinical, e.to_string()))?;
-            for PhaseFiles { patient: id, phase, image, mask } in images.phase_files(study_file, ids) {
+            let phase_files = images.phase_files(study_file, ids);
+            // one preprocess task per patient, both phases
+            let mut by_patient: Vec<(String, Vec<&PhaseFiles>)> = Vec::new();
+            for f in &phase_files {
+                match by_patient.last_mut() {
+                    Some((p, list)) if *p == f.patient => list.push(f),
+                    _ => by_patient.push((f.patient.clone(), vec![f])),
+                }
+            }
+            for (id, files) in by_patient {
+                let mut inputs = Vec::new();
+                for f in &files {
+                    inputs.push(digests.digest(&f.image).map_err(|e| input_err(&f.image, e.to_string()))?);
+                    inputs.push(digests.digest(&f.mask).map_err(|e| input_err(&f.mask, e.to_string()))?);
+                }
+                let phases: Vec<&str> = files.iter().map(|f| f.phase.as_str()).collect();
+                let settings =
+                    json!({ "crop": crop_settings, "label": images.label, "cohort": cohort.name, "patient_id": id, "phases": phases });
+                let task_id = format!("preprocess/{}/{id}", cohort.name);
+                let key = task_key(Stage::Preprocess, &settings, &inputs);
+                tasks.push(PlannedTask {
+                    id: task_id.clone(),
+                    stage: Stage::Preprocess,
+                    key: key.clone(),
+                    spec: json!({
+                        "cohort": cohort.name, "patient_id": id, "label": images.label, "crop": crop_settings,
+                        "phases": files.iter().map(|f| json!({ "phase": f.phase, "image": f.image, "mask": f.mask })).collect::<Vec<_>>(),
+                        "files": files.iter().flat_map(|f| [&f.image, &f.mask]).collect::<Vec<_>>(),
+                    })
+                    .to_string(),
+                    deps: vec![],
+                    cpu_slots: 1,
+                    gpus: 0,
+                    partial_inputs: false,
+                });
+                preprocess.push((task_id, key));
+            }
+            for PhaseFiles { patient: id, phase, image, mask } in phase_files {
                 let inputs = vec![
                     digests.digest(&image).map_err(|e| input_err(&image, e.to_string()))?,
                     digests.digest(&mask).map_err(|e| input_err(&mask, e.to_string()))?,
@@ -134,6 +192,7 @@ pub fn plan(study: &Study, study_file: &Path, digests: &mut DigestCache) -> Resu
                     deps: vec![],
                     cpu_slots: 1,
                     gpus: 0,
+                    partial_inputs: false,
                 });
             }
         }
@@ -148,11 +207,14 @@ pub fn plan(study: &Study, study_file: &Path, digests: &mut DigestCache) -> Resu
             stage: Stage::Evaluate,
             key: task_key(Stage::Evaluate, &evaluation, std::slice::from_ref(&ingest_key)),
             spec: evaluation.to_string(),
-            deps: vec![ingest_id],
+            deps: vec![ingest_id.clone()],
             cpu_slots: 1,
             gpus: 0,
+            partial_inputs: false,
         });
+        planned.push(CohortTasks { cohort, ingest: (ingest_id, ingest_key), preprocess });
     }
+    tasks.extend(deep::plan(study, &planned));
     tasks.extend(fan_in);
     Ok(tasks)
 }
@@ -196,10 +258,19 @@ mod tests {
             ids,
             [
                 "ingest/training",
+                "preprocess/training/P1",
+                "preprocess/training/P2",
                 "radiomics/training/P1/arterial",
                 "radiomics/training/P1/portal_venous",
                 "radiomics/training/P2/arterial",
                 "radiomics/training/P2/portal_venous",
+                "train/cv/f0/c0/s1",
+                "train/cv/f1/c0/s1",
+                "train/cv/f2/c0/s1",
+                "train/cv/f3/c0/s1",
+                "train/cv/f4/c0/s1",
+                "train/final",
+                "score/training",
                 "evaluate/training",
             ]
         );
@@ -208,14 +279,25 @@ mod tests {
         let after: HashMap<String, String> = keys(&file).into_iter().collect();
         for (id, key) in &before {
             let changed = after[id] != *key;
-            let should = id.starts_with("ingest") || id.starts_with("evaluate");
+            // the cohort's fan-ins: evaluation and every deep-learning task
+            let should = ["ingest", "evaluate", "train", "score"].iter().any(|s| id.starts_with(s));
             assert_eq!(changed, should, "{id}");
         }
-        assert!(after.contains_key("radiomics/training/P3/arterial"));
-        // a changed image changes its task's key only
+        assert!(after.contains_key("radiomics/training/P3/arterial") && after.contains_key("preprocess/training/P3"));
+        // a changed image changes its own tasks and the networks trained on it, nothing else
         std::fs::write(dir.join("images/P2/arterial.nii.gz"), "other").unwrap();
         let changed: Vec<String> = keys(&file).into_iter().filter(|(id, key)| after[id] != *key).map(|(id, _)| id).collect();
-        assert_eq!(changed, ["radiomics/training/P2/arterial"]);
+        let deep = [
+            "train/cv/f0/c0/s1",
+            "train/cv/f1/c0/s1",
+            "train/cv/f2/c0/s1",
+            "train/cv/f3/c0/s1",
+            "train/cv/f4/c0/s1",
+            "train/final",
+            "score/training",
+        ];
+        let want: Vec<&str> = ["preprocess/training/P2", "radiomics/training/P2/arterial"].into_iter().chain(deep).collect();
+        assert_eq!(changed, want);
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -74,6 +74,15 @@ fn spec_text(e: &TaskEntry, field: &str) -> String {
     spec.get(field).map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())).unwrap_or_default()
 }
 
+/// The spec's `files` list (the inputs of a task that reads several), space-separated.
+fn spec_files(e: &TaskEntry) -> String {
+    let spec: serde_json::Value = serde_json::from_str(&e.task.spec).unwrap_or_default();
+    spec.get("files")
+        .and_then(|v| v.as_array())
+        .map(|a| a.iter().filter_map(|f| f.as_str()).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
 /// Writes a job's failures and index (overwriting an earlier index of the same job).
 pub async fn finalize_job(store: &dyn ObjectStore, job: &JobEntry, tasks: &[TaskEntry]) -> Result<JobIndex, ResultsError> {
     let mut tables: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -89,7 +98,7 @@ pub async fn finalize_job(store: &dyn ObjectStore, job: &JobEntry, tasks: &[Task
                 }
             }
             (TaskStatus::Failed { reason }, _) => {
-                let file = [spec_text(e, "image"), spec_text(e, "mask"), spec_text(e, "clinical")]
+                let file = [spec_text(e, "image"), spec_text(e, "mask"), spec_text(e, "clinical"), spec_files(e)]
                     .into_iter()
                     .filter(|s| !s.is_empty())
                     .collect::<Vec<_>>()

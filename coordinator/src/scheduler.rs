@@ -132,6 +132,7 @@ impl Scheduler {
                 match self.by_id.get(&(job.id.clone(), d.clone())) {
                     Some(&j) => {
                         self.dependants[j].push(i);
+                        // a failed input is counted here and let go by `propagate_failure` below
                         if self.tasks[j].status != TaskStatus::Committed {
                             self.deps_left[i] += 1;
                         }
@@ -383,12 +384,20 @@ impl Scheduler {
         self.update_job_state(&job);
     }
 
-    /// Fails every task that needs `i`, transitively.
+    /// Fails every task that needs `i`, transitively; a task that takes partial inputs goes on
+    /// without it instead (and becomes ready when it was the last input it waited for).
     fn propagate_failure(&mut self, i: usize, reason: &str) {
         let mut stack = self.dependants[i].clone();
         let name = self.tasks[i].task.id.clone();
         while let Some(d) = stack.pop() {
             if self.tasks[d].status.is_terminal() {
+                continue;
+            }
+            if self.tasks[d].task.partial_inputs {
+                self.deps_left[d] = self.deps_left[d].saturating_sub(1);
+                if self.deps_left[d] == 0 && self.tasks[d].status == TaskStatus::Waiting {
+                    self.make_ready(d, 0);
+                }
                 continue;
             }
             self.tasks[d].status = TaskStatus::Failed { reason: format!("input {name} failed: {reason}") };

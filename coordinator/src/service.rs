@@ -375,6 +375,8 @@ impl CoordinatorService {
                     .deps
                     .iter()
                     .filter_map(|d| s.index(&e.job, d))
+                    // a task with partial inputs gets those that committed
+                    .filter(|&d| s.task(d).status == TaskStatus::Committed)
                     .map(|d| manifest_path(s.task(d).task.stage.name(), &s.task(d).task.key))
                     .collect();
                 pb::Lease {

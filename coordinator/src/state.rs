@@ -166,6 +166,7 @@ mod tests {
                 deps: if n == 2 { vec!["t0".into(), "t1".into()] } else { vec![] },
                 cpu_slots: 1,
                 gpus: 0,
+                partial_inputs: false,
             })
             .collect();
         {

@@ -10,8 +10,14 @@ use serde::{Deserialize, Serialize};
 pub enum Stage {
     /// Read and validate one cohort's clinical table: `patients`, `exclusions`.
     Ingest,
+    /// The deep-learning crop of one patient (both phases): `crop.npy`, `crops`.
+    Preprocess,
     /// Radiomic features of one patient x phase: `radiomic_features`.
     Radiomics,
+    /// The CT network: one cross-validation run (fold x configuration x seed) or the final model.
+    Train,
+    /// The final network applied to one cohort: `predictions` (model `deep`), `deep_features`.
+    Score,
     /// The clinical scores of one cohort, evaluated: `predictions`, `metrics`, `km_curves`.
     Evaluate,
     /// Does nothing: the scheduler benchmark's tasks.
@@ -20,13 +26,17 @@ pub enum Stage {
 
 impl Stage {
     /// Every stage, in pipeline order.
-    pub const ALL: [Stage; 4] = [Stage::Ingest, Stage::Radiomics, Stage::Evaluate, Stage::Noop];
+    pub const ALL: [Stage; 7] =
+        [Stage::Ingest, Stage::Preprocess, Stage::Radiomics, Stage::Train, Stage::Score, Stage::Evaluate, Stage::Noop];
 
     /// The name used in task ids, paths and the protocol.
     pub fn name(self) -> &'static str {
         match self {
             Stage::Ingest => "ingest",
+            Stage::Preprocess => "preprocess",
             Stage::Radiomics => "radiomics",
+            Stage::Train => "train",
+            Stage::Score => "score",
             Stage::Evaluate => "evaluate",
             Stage::Noop => "noop",
         }
@@ -41,7 +51,10 @@ impl Stage {
     pub fn code_version(self) -> u32 {
         match self {
             Stage::Ingest => 1,
+            Stage::Preprocess => 1,
             Stage::Radiomics => 1,
+            Stage::Train => 1,
+            Stage::Score => 1,
             Stage::Evaluate => 1,
             Stage::Noop => 1,
         }
@@ -68,6 +81,11 @@ pub struct PlannedTask {
     pub cpu_slots: u32,
     /// GPUs it needs.
     pub gpus: u32,
+    /// A fan-in over per-patient tasks: it runs once every input has settled, with the inputs that
+    /// committed; a failed input (a defective patient, listed in `exclusions`) is left out instead
+    /// of failing this task.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub partial_inputs: bool,
 }
 
 /// JSON text, read from either a string (how it is saved) or any other JSON value (older states).

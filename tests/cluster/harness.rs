@@ -8,13 +8,18 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-pub const TABLES: [(&str, &str); 6] = [
+pub const TABLES: [(&str, &str); 11] = [
     ("patients", "SELECT * FROM patients ORDER BY cohort, patient_id"),
     ("exclusions", "SELECT * FROM exclusions ORDER BY cohort, patient_id, stage, field, reason"),
     ("radiomic_features", "SELECT * FROM radiomic_features ORDER BY cohort, patient_id, phase, feature"),
     ("predictions", "SELECT * FROM predictions ORDER BY cohort, model, patient_id"),
     ("metrics", "SELECT * FROM metrics ORDER BY cohort, model, metric"),
     ("km_curves", "SELECT * FROM km_curves ORDER BY cohort, model, \"group\", time"),
+    ("crops", "SELECT * FROM crops ORDER BY cohort, patient_id, phase"),
+    ("cv_runs", "SELECT * FROM cv_runs ORDER BY run"),
+    ("training_history", "SELECT * FROM training_history ORDER BY run, epoch"),
+    ("deep_selection", "SELECT * FROM deep_selection ORDER BY config"),
+    ("deep_features", "SELECT * FROM deep_features ORDER BY cohort, patient_id, feature"),
 ];
 
 pub fn bin() -> &'static str {

@@ -36,15 +36,16 @@ fn three_worker_processes_give_the_tables_of_one_in_process_worker() {
         assert!(a == b, "table {name} differs between 1 and 3 workers");
     }
 
-    // exactly the planted image defects fail, each its own radiomics task; the clinical ones are ingest's exclusions
+    // exactly the planted image defects fail, each its own radiomics task and its patient's crop; the
+    // clinical ones are ingest's exclusions
     let defects = planted(&study);
     let failed: BTreeSet<String> = end["failed"].as_array().unwrap().iter().map(|f| f["task_id"].as_str().unwrap().to_string()).collect();
     let image_defects: BTreeSet<String> = defects
         .iter()
         .filter(|d| d.3.starts_with("images/"))
-        .map(|(cohort, patient, _, file)| {
+        .flat_map(|(cohort, patient, _, file)| {
             let phase = file.rsplit('/').next().unwrap().trim_end_matches(".nii.gz").trim_end_matches("_mask");
-            format!("radiomics/{cohort}/{patient}/{phase}")
+            [format!("radiomics/{cohort}/{patient}/{phase}"), format!("preprocess/{cohort}/{patient}")]
         })
         .collect();
     assert!(!image_defects.is_empty());
@@ -57,6 +58,7 @@ fn three_worker_processes_give_the_tables_of_one_in_process_worker() {
             assert!(line.contains(kind.as_str()) || line.contains("task_failed"), "{line}");
         }
     }
+    deep_learning_found_the_planted_tumour_biology(&study, &got, &failed);
     // metrics exist for every cohort and clinical score
     let metrics = &got.iter().find(|(n, _)| n == "metrics").unwrap().1;
     assert!(metrics.lines().filter(|l| l.contains(",harrell_c,")).count() >= 7 * 4);
@@ -93,9 +95,76 @@ fn a_resubmission_does_nothing_and_a_new_patient_reruns_only_its_tasks() {
     }
     let third = ok(&["submit", study.to_str().unwrap(), "--coordinator", &c.url]).trim().to_string();
     let s = wait_job(&c.url, &third, Duration::from_secs(120));
-    // ingest and evaluate of external_c, and the new patient's two phases
-    assert_eq!(s["attempts"], 4, "{s}");
+    // ingest, evaluate and the deep score of external_c, the new patient's two radiomics phases and
+    // its crop; the networks trained on the training cohort stay as they were
+    assert_eq!(s["attempts"], 6, "{s}");
     let after = manifests(&c.store);
-    assert_eq!(after.len(), manifests_before.len() + 4);
+    assert_eq!(after.len(), manifests_before.len() + 6);
     assert!(manifests_before.iter().all(|m| after.contains(m)), "nothing committed is replaced");
+}
+
+/// Rows of a CSV table as maps from column to value.
+fn rows(csv: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let mut lines = csv.lines();
+    let header: Vec<String> = lines.next().unwrap_or_default().split(',').map(str::to_string).collect();
+    lines.map(|l| header.iter().cloned().zip(l.split(',').map(str::to_string)).collect()).collect()
+}
+
+/// Spearman's rank correlation (average ranks for ties).
+fn spearman(x: &[f64], y: &[f64]) -> f64 {
+    let ranks = |v: &[f64]| {
+        let mut order: Vec<usize> = (0..v.len()).collect();
+        order.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
+        let mut r = vec![0.0; v.len()];
+        let mut i = 0;
+        while i < order.len() {
+            let mut j = i;
+            while j + 1 < order.len() && v[order[j + 1]] == v[order[i]] {
+                j += 1;
+            }
+            for k in i..=j {
+                r[order[k]] = (i + j) as f64 / 2.0;
+            }
+            i = j + 1;
+        }
+        r
+    };
+    let (a, b) = (ranks(x), ranks(y));
+    let n = a.len() as f64;
+    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
+    let cov: f64 = a.iter().zip(&b).map(|(p, q)| (p - ma) * (q - mb)).sum();
+    let va: f64 = a.iter().map(|p| (p - ma).powi(2)).sum();
+    let vb: f64 = b.iter().map(|q| (q - mb).powi(2)).sum();
+    cov / (va * vb).sqrt()
+}
+
+/// The sweep ran as planned, one configuration was chosen, every included patient with a readable
+/// CT got a deep score (those whose crop failed are the failed preprocess tasks), and the scores
+/// follow the planted hypoxia latent h.
+fn deep_learning_found_the_planted_tumour_biology(study: &std::path::Path, got: &[(String, String)], failed: &BTreeSet<String>) {
+    let table = |name: &str| rows(&got.iter().find(|(n, _)| n == name).unwrap().1);
+    let runs = table("cv_runs");
+    assert_eq!(runs.len(), 2, "folds x configurations x seeds of the small preset");
+    for r in &runs {
+        let c: f64 = r["validation_c"].parse().unwrap();
+        assert!(c > 0.0 && c < 1.0, "{r:?}");
+    }
+    assert_eq!(table("deep_selection").iter().filter(|r| r["chosen"] == "true").count(), 1);
+    let patients = table("patients");
+    let deep: Vec<_> = table("predictions").into_iter().filter(|r| r["model"] == "deep").collect();
+    for p in &patients {
+        let crop_failed = failed.contains(&format!("preprocess/{}/{}", p["cohort"], p["patient_id"]));
+        let scored = deep.iter().any(|d| d["cohort"] == p["cohort"] && d["patient_id"] == p["patient_id"]);
+        assert_eq!(scored, !crop_failed, "patient {} of {}", p["patient_id"], p["cohort"]);
+    }
+    let truth = rows(&std::fs::read_to_string(study.parent().unwrap().join("truth/patients.csv")).unwrap());
+    let (mut risk, mut h) = (Vec::new(), Vec::new());
+    for d in &deep {
+        let t = truth.iter().find(|t| t["cohort"] == d["cohort"] && t["patient_id"] == d["patient_id"]).unwrap();
+        risk.push(d["risk"].parse::<f64>().unwrap());
+        h.push(t["h"].parse::<f64>().unwrap());
+    }
+    let rho = spearman(&risk, &h);
+    eprintln!("deep score vs planted h: Spearman {rho:.3} over {} patients", risk.len());
+    assert!(rho > 0.3, "Spearman {rho:.3} between the deep score and h over {} patients", risk.len());
 }

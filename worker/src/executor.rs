@@ -29,11 +29,42 @@ pub struct InputFile {
 /// A file to commit: its name within the attempt's folder and its content.
 pub type OutputFile = (String, Vec<u8>);
 
+/// Where a long task keeps its progress: one checkpoint per task key, outside the attempt folders
+/// (`checkpoints/<stage>/<key>/latest.ckpt`), so that the next attempt, on any worker, resumes
+/// from it. Saving fails once the attempt's lease is lost.
+pub trait Checkpoints: Send + Sync {
+    /// The last checkpoint of this task, if any.
+    fn load(&self) -> Result<Option<Vec<u8>>, String>;
+    /// Replaces it.
+    fn save(&self, bytes: Vec<u8>) -> Result<(), String>;
+}
+
+/// No checkpoints: a task starts over on every attempt.
+pub struct NoCheckpoints;
+
+impl Checkpoints for NoCheckpoints {
+    fn load(&self) -> Result<Option<Vec<u8>>, String> {
+        Ok(None)
+    }
+
+    fn save(&self, _: Vec<u8>) -> Result<(), String> {
+        Ok(())
+    }
+}
+
 /// Runs the executor of `stage`.
-pub fn execute(stage: &str, spec: &serde_json::Value, inputs: &[InputFile]) -> Result<Vec<OutputFile>, ExecError> {
+pub fn execute(
+    stage: &str,
+    spec: &serde_json::Value,
+    inputs: &[InputFile],
+    checkpoints: &dyn Checkpoints,
+) -> Result<Vec<OutputFile>, ExecError> {
     match stage {
         "ingest" => stages::ingest::run(spec),
+        "preprocess" => stages::preprocess::run(spec),
         "radiomics" => stages::radiomics::run(spec),
+        "train" => stages::train::run(spec, inputs, checkpoints),
+        "score" => stages::score::run(spec, inputs),
         "evaluate" => stages::evaluate::run(spec, inputs),
         "noop" => Ok(vec![]),
         other => Err(ExecError::BadInput(format!("this worker has no executor for stage {other:?}"))),

@@ -3,6 +3,7 @@
 //! attempt's folder and has the coordinator commit them; heartbeats run on their own timer and a
 //! shutdown drains. `gpus` says which CUDA devices it offers (`--features cuda`).
 
+pub mod checkpoints;
 pub mod executor;
 pub mod gpus;
 pub mod pull;

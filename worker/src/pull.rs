@@ -25,6 +25,7 @@ use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity
 use tonic::{Code, Request, Status};
 use tracing::Instrument;
 
+use crate::checkpoints::StoreCheckpoints;
 use crate::executor::{ExecError, InputFile, execute};
 
 /// How to run a worker.
@@ -344,7 +345,7 @@ async fn start(worker: &Arc<Worker>, lease: pb::Lease) {
     tacefusion_proto::trace::adopt_traceparent(&span, &lease.traceparent);
     let work = async move {
         let task_id = task.task_id.clone();
-        let outcome = run_task(&worker, &task, lease.attempt, &lost).await;
+        let outcome = run_task(&worker, &task, lease.attempt, lost).await;
         let mut client = worker.client.clone();
         let worker_id = worker.config.worker_id.clone();
         match outcome {
@@ -395,7 +396,7 @@ fn retryable(e: impl std::fmt::Display) -> ExecError {
 
 /// Reads the inputs, runs the executor and writes the outputs; the manifest to commit, or None when
 /// the lease was lost meanwhile.
-async fn run_task(worker: &Arc<Worker>, task: &pb::Task, attempt: u32, lost: &AtomicBool) -> Result<Option<pb::Manifest>, ExecError> {
+async fn run_task(worker: &Arc<Worker>, task: &pb::Task, attempt: u32, lost: Arc<AtomicBool>) -> Result<Option<pb::Manifest>, ExecError> {
     let store = worker.store.clone();
     let mut inputs = Vec::new();
     for manifest_path in &task.input_manifests {
@@ -410,7 +411,8 @@ async fn run_task(worker: &Arc<Worker>, task: &pb::Task, attempt: u32, lost: &At
     }
     let spec: serde_json::Value = serde_json::from_str(&task.spec).map_err(|e| ExecError::BadInput(format!("task spec: {e}")))?;
     let stage = task.stage.clone();
-    let outputs = tokio::task::spawn_blocking(move || execute(&stage, &spec, &inputs))
+    let checkpoints = StoreCheckpoints::new(store.clone(), &task.stage, &task.key, tokio::runtime::Handle::current(), lost.clone());
+    let outputs = tokio::task::spawn_blocking(move || execute(&stage, &spec, &inputs, &checkpoints))
         .await
         .map_err(|e| ExecError::Retryable(format!("the executor panicked: {e}")))??;
     if lost.load(Ordering::SeqCst) {

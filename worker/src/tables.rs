@@ -9,6 +9,8 @@ use arrow::record_batch::RecordBatch;
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
+use crate::executor::ExecError;
+
 /// One column's values.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Column {
@@ -101,6 +103,79 @@ pub fn read_parquet(bytes: bytes::Bytes) -> Result<Vec<(String, Column)>, String
         }
     }
     Ok(out)
+}
+
+/// A table read back from an input file, whose accessors name the file and the column in their
+/// errors (a malformed input is the task's bad input, not a crash).
+#[derive(Debug, Clone)]
+pub struct ReadTable {
+    /// Object-store path of the file.
+    pub source: String,
+    /// The columns.
+    pub columns: Vec<(String, Column)>,
+}
+
+impl ReadTable {
+    /// Reads the Parquet bytes of `source`.
+    pub fn read(source: &str, bytes: bytes::Bytes) -> Result<Self, ExecError> {
+        let columns = read_parquet(bytes).map_err(|e| ExecError::BadInput(format!("{source}: {e}")))?;
+        Ok(Self { source: source.to_string(), columns })
+    }
+
+    /// A column by name.
+    pub fn column(&self, name: &str) -> Result<&Column, ExecError> {
+        self.columns
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, c)| c)
+            .ok_or_else(|| ExecError::BadInput(format!("{}: no column {name}", self.source)))
+    }
+
+    fn wrong(&self, name: &str, kind: &str) -> ExecError {
+        ExecError::BadInput(format!("{}: column {name} is not {kind}", self.source))
+    }
+
+    /// A float column.
+    pub fn floats(&self, name: &str) -> Result<&[f64], ExecError> {
+        match self.column(name)? {
+            Column::Float(v) => Ok(v),
+            _ => Err(self.wrong(name, "numeric")),
+        }
+    }
+
+    /// An integer column.
+    pub fn ints(&self, name: &str) -> Result<&[i64], ExecError> {
+        match self.column(name)? {
+            Column::Int(v) => Ok(v),
+            _ => Err(self.wrong(name, "an integer")),
+        }
+    }
+
+    /// A boolean column.
+    pub fn bools(&self, name: &str) -> Result<&[bool], ExecError> {
+        match self.column(name)? {
+            Column::Bool(v) => Ok(v),
+            _ => Err(self.wrong(name, "boolean")),
+        }
+    }
+
+    /// A text column.
+    pub fn texts(&self, name: &str) -> Result<&[String], ExecError> {
+        match self.column(name)? {
+            Column::Text(v) => Ok(v),
+            _ => Err(self.wrong(name, "text")),
+        }
+    }
+
+    /// Number of rows (of the first column).
+    pub fn rows(&self) -> usize {
+        self.columns.first().map_or(0, |(_, c)| match c {
+            Column::Text(v) => v.len(),
+            Column::Float(v) => v.len(),
+            Column::Int(v) => v.len(),
+            Column::Bool(v) => v.len(),
+        })
+    }
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ fn task(id: &str, deps: &[&str], gpus: u32) -> PlannedTask {
         deps: deps.iter().map(|d| d.to_string()).collect(),
         cpu_slots: 1,
         gpus,
+        partial_inputs: false,
     }
 }
 
@@ -151,6 +152,48 @@ fn bad_input_is_not_retried_and_given_back_leases_keep_their_budget() {
     assert!(matches!(&s.task(after).status, TaskStatus::Failed { reason } if reason.contains("empty mask")));
     assert_eq!(s.task(g[0].index).attempt, 1);
     assert_eq!(s.job("j").unwrap().state, JobState::SucceededWithFailures);
+}
+
+#[test]
+fn a_fan_in_with_partial_inputs_runs_without_the_failed_ones_also_after_a_restart() {
+    // p1, p2, p3 per patient -> model (partial inputs) -> report (needs the model)
+    let mut plan = vec![task("p1", &[], 0), task("p2", &[], 0), task("p3", &[], 0), task("model", &["p1", "p2", "p3"], 0)];
+    plan[3].partial_inputs = true;
+    plan.push(task("report", &["model"], 0));
+    let mut s = Scheduler::new(config());
+    s.register("w", 0);
+    s.submit("j", "study", plan, |_| None, |_| None);
+    let g = s.lease("w", 8, 0, 8, 0);
+    assert_eq!(g.len(), 3);
+    commit(&mut s, &g[0], "w", 1);
+    s.fail(g[1].index, "w", g[1].attempt, FailureKind::BadInput, "empty mask", 1).unwrap();
+    let model = s.index("j", "model").unwrap();
+    assert_eq!(s.task(model).status, TaskStatus::Waiting, "p3 has not settled");
+    // the coordinator restarts here: the saved entries come back with their states
+    let job = s.job("j").unwrap().clone();
+    let entries: Vec<TaskEntry> = job.tasks.clone().map(|i| s.task(i).clone()).collect();
+    let mut s = Scheduler::new(config());
+    s.register("w", 2);
+    s.restore(job, entries);
+    let model = s.index("j", "model").unwrap();
+    assert_eq!(s.task(model).status, TaskStatus::Waiting, "still waiting for p3 after the restart");
+    let g = s.lease("w", 8, 0, 8, 3);
+    assert_eq!(g.iter().map(|g| s.task(g.index).task.id.as_str()).collect::<Vec<_>>(), ["p3"]);
+    s.fail(g[0].index, "w", g[0].attempt, FailureKind::BadInput, "unreadable image", 4).unwrap();
+    let g = s.lease("w", 8, 0, 8, 5);
+    assert_eq!(g.len(), 1, "the model runs on p1 alone");
+    assert_eq!(g[0].index, model);
+    commit(&mut s, &g[0], "w", 6);
+    let g = s.lease("w", 8, 0, 8, 7);
+    commit(&mut s, &g[0], "w", 8);
+    assert_eq!(s.job("j").unwrap().state, JobState::SucceededWithFailures);
+    // without partial inputs the same failure fails the fan-in
+    let mut strict = Scheduler::new(config());
+    strict.register("w", 0);
+    strict.submit("k", "study", vec![task("p1", &[], 0), task("model", &["p1"], 0)], |_| None, |_| None);
+    let g = strict.lease("w", 8, 0, 8, 0);
+    strict.fail(g[0].index, "w", g[0].attempt, FailureKind::BadInput, "empty mask", 1).unwrap();
+    assert!(matches!(&strict.task(strict.index("k", "model").unwrap()).status, TaskStatus::Failed { .. }));
 }
 
 #[test]

@@ -200,11 +200,15 @@ pub struct PreprocessSettings {
     pub hu_window: [f64; 2],
     /// Size of the tumour-centred crop for deep learning, voxels.
     pub crop_size: [usize; 3],
+    /// Isotropic voxel spacing of that crop, mm (`spacing_mm` when absent): the network can see a
+    /// coarser grid than the radiomic features.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub crop_spacing_mm: Option<f64>,
 }
 
 impl Default for PreprocessSettings {
     fn default() -> Self {
-        Self { spacing_mm: 2.0, hu_window: [-100.0, 300.0], crop_size: [32, 32, 32] }
+        Self { spacing_mm: 2.0, hu_window: [-100.0, 300.0], crop_size: [32, 32, 32], crop_spacing_mm: None }
     }
 }
 

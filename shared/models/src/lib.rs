@@ -15,9 +15,11 @@
 pub mod augment;
 pub mod checkpoint;
 pub mod cox_loss;
+pub mod crm;
 pub mod data;
 pub mod network;
 pub mod npy;
+pub mod signature;
 pub mod train;
 
 pub use checkpoint::{Checkpoint, EpochLog};

@@ -200,6 +200,7 @@ pub fn generate(options: &SynthOptions, progress: &(dyn Fn(&str) + Sync)) -> Res
     });
     write_file(&out.join("truth/effects.json"), serde_json::to_string_pretty(&truth).expect("serialisable").as_bytes())?;
 
+    let (preprocess, train, sweep) = options.preset.deep_settings();
     let study = Study {
         study: StudyInfo {
             name: format!("synthetic-{}-seed{seed}", spec.name),
@@ -208,10 +209,10 @@ pub fn generate(options: &SynthOptions, progress: &(dyn Fn(&str) + Sync)) -> Res
                 "synthetic multi-centre TACE study written by `tacefusion synth`; model in docs/synthetic-study.md, truth in truth/".into(),
         },
         cohorts: study_cohorts,
-        preprocess: Default::default(),
+        preprocess,
         radiomics: Default::default(),
-        train: Default::default(),
-        sweep: Default::default(),
+        train,
+        sweep,
         evaluation: Default::default(),
     };
     let study_file = out.join("study.toml");

@@ -4,6 +4,7 @@
 //! `docs/synthetic-study.md`.
 
 use tacefusion_core::CohortRole;
+use tacefusion_core::study::{PreprocessSettings, SweepSettings, TrainSettings};
 use tacefusion_core::units::{AlbuminUnit, LengthUnit};
 
 /// How one centre's scanner and records differ.
@@ -138,6 +139,26 @@ impl Preset {
                 Preset::Paper => 1000,
                 Preset::Small => 300,
             },
+        }
+    }
+}
+
+impl Preset {
+    /// The deep-learning settings the preset's `study.toml` carries: sized so that the sweep runs on
+    /// a CPU (`small`: a few minutes inside the test suite; `paper`: within 15 minutes on 2 cores).
+    pub fn deep_settings(self) -> (PreprocessSettings, TrainSettings, SweepSettings) {
+        let preprocess = PreprocessSettings::default();
+        match self {
+            Preset::Small => (
+                PreprocessSettings { crop_size: [16, 16, 16], crop_spacing_mm: Some(4.0), ..preprocess },
+                TrainSettings { epochs: 6, batch_size: 16, learning_rate: 3e-3, width: 4, depth: 2, patience: 3, ..Default::default() },
+                SweepSettings { folds: 2, seeds: vec![1], learning_rates: vec![3e-3], widths: vec![4], depths: vec![2] },
+            ),
+            Preset::Paper => (
+                PreprocessSettings { crop_size: [24, 24, 24], crop_spacing_mm: Some(3.0), ..preprocess },
+                TrainSettings { epochs: 12, batch_size: 32, learning_rate: 2e-3, width: 8, depth: 3, patience: 4, ..Default::default() },
+                SweepSettings { folds: 3, seeds: vec![1], learning_rates: vec![1e-3, 3e-3], widths: vec![8], depths: vec![3] },
+            ),
         }
     }
 }

@@ -12,7 +12,7 @@ use tacefusion_survival::clinical::{self, ClinicalFindings, Stratum};
 use tacefusion_survival::{KaplanMeier, LogRankTest, SurvivalData, harrell_c};
 
 use crate::executor::{ExecError, InputFile, OutputFile, number, text};
-use crate::tables::{Column, Table, read_parquet};
+use crate::tables::{Column, ReadTable, Table};
 
 /// The included patients of the cohort, read back from ingest's `patients` table.
 struct Patients {
@@ -21,51 +21,15 @@ struct Patients {
     findings: Vec<ClinicalFindings>,
 }
 
-fn column<'a>(columns: &'a [(String, Column)], name: &str) -> Result<&'a Column, ExecError> {
-    columns
-        .iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, c)| c)
-        .ok_or_else(|| ExecError::BadInput(format!("patients table has no column {name}")))
-}
-
-fn floats<'a>(c: &'a [(String, Column)], name: &str) -> Result<&'a [f64], ExecError> {
-    match column(c, name)? {
-        Column::Float(v) => Ok(v),
-        _ => Err(ExecError::BadInput(format!("patients column {name} is not numeric"))),
-    }
-}
-
-fn ints<'a>(c: &'a [(String, Column)], name: &str) -> Result<&'a [i64], ExecError> {
-    match column(c, name)? {
-        Column::Int(v) => Ok(v),
-        _ => Err(ExecError::BadInput(format!("patients column {name} is not an integer"))),
-    }
-}
-
-fn bools<'a>(c: &'a [(String, Column)], name: &str) -> Result<&'a [bool], ExecError> {
-    match column(c, name)? {
-        Column::Bool(v) => Ok(v),
-        _ => Err(ExecError::BadInput(format!("patients column {name} is not boolean"))),
-    }
-}
-
-fn texts<'a>(c: &'a [(String, Column)], name: &str) -> Result<&'a [String], ExecError> {
-    match column(c, name)? {
-        Column::Text(v) => Ok(v),
-        _ => Err(ExecError::BadInput(format!("patients column {name} is not text"))),
-    }
-}
-
 fn patients(inputs: &[InputFile]) -> Result<Patients, ExecError> {
     let file = inputs
         .iter()
         .find(|f| f.path.ends_with("/patients.parquet"))
         .ok_or_else(|| ExecError::BadInput("no patients table among the inputs".into()))?;
-    let c = read_parquet(file.bytes.clone()).map_err(|e| ExecError::BadInput(format!("{}: {e}", file.path)))?;
-    let ids = texts(&c, "patient_id")?.to_vec();
+    let c = ReadTable::read(&file.path, file.bytes.clone())?;
+    let ids = c.texts("patient_id")?.to_vec();
     let bad = |e: &dyn std::fmt::Display| ExecError::BadInput(e.to_string());
-    let data = SurvivalData::new(floats(&c, "os_months")?.to_vec(), bools(&c, "death")?.to_vec()).map_err(|e| bad(&e))?;
+    let data = SurvivalData::new(c.floats("os_months")?.to_vec(), c.bools("death")?.to_vec()).map_err(|e| bad(&e))?;
     let ascites =
         |s: &str| Ascites::CODES.iter().find(|(code, _)| *code == s).map(|(_, a)| *a).ok_or_else(|| bad(&format!("ascites {s:?}")));
     let enceph = |s: &str| {
@@ -73,10 +37,10 @@ fn patients(inputs: &[InputFile]) -> Result<Patients, ExecError> {
     };
     // columns resolved once; a bad value names its patient
     let (albumin, bilirubin, afp, inr) =
-        (floats(&c, "albumin_g_l")?, floats(&c, "bilirubin_umol_l")?, floats(&c, "afp_ng_ml")?, floats(&c, "inr")?);
-    let (ascites_codes, enceph_codes) = (texts(&c, "ascites")?, texts(&c, "encephalopathy")?);
-    let (ecog, number, diameter) = (ints(&c, "ecog")?, ints(&c, "tumour_number")?, floats(&c, "largest_diameter_cm")?);
-    let (pvtt, spread) = (bools(&c, "pvtt")?, bools(&c, "extrahepatic_spread")?);
+        (c.floats("albumin_g_l")?, c.floats("bilirubin_umol_l")?, c.floats("afp_ng_ml")?, c.floats("inr")?);
+    let (ascites_codes, enceph_codes) = (c.texts("ascites")?, c.texts("encephalopathy")?);
+    let (ecog, number, diameter) = (c.ints("ecog")?, c.ints("tumour_number")?, c.floats("largest_diameter_cm")?);
+    let (pvtt, spread) = (c.bools("pvtt")?, c.bools("extrahepatic_spread")?);
     let mut findings = Vec::with_capacity(ids.len());
     for (i, id) in ids.iter().enumerate() {
         let of = |e: ExecError| match e {

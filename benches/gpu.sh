@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# GPU check of the CT network, in two halves because the GPU machine reaches no registry:
+#
+#   benches/gpu.sh build   # here: builds the training benchmark with --features cuda, strips it
+#                          # into benches/gpu-bin/ (git-ignored; carry it to the device)
+#   benches/gpu.sh run     # on the GPU machine: burn 0.21 on CUDA vs PyTorch eager (present
+#                          # there) on the same crops, batch size and GPU; results under $OUT
+#
+# Sizes: the default network of the `paper` preset (crop 2x24^3, width 8, depth 3), batch 32;
+# then a larger crop (2x32^3, width 16) where the GPU has work to do. Each line of
+# $OUT/training.txt is a row for benches/RESULTS.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+case "${1:-}" in
+build)
+    export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/tacefusion/target}
+    bin=$(cargo bench --bench training --features cuda --no-run --message-format=json 2>/dev/null |
+        python3 -c 'import json,sys
+for l in sys.stdin:
+    m = json.loads(l)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "training" and m.get("executable"):
+        print(m["executable"])' | tail -1)
+    mkdir -p benches/gpu-bin
+    cp "$bin" benches/gpu-bin/training
+    strip benches/gpu-bin/training
+    ls -l benches/gpu-bin/training
+    ;;
+run)
+    OUT=${OUT:-$(mktemp -d)}
+    nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$OUT/gpu.txt"
+    export TACEFUSION_BENCH_DEVICE=cuda TORCH_PYTHON=${TORCH_PYTHON:-$(command -v python3)}
+    for sizes in "24 8 3 32" "32 16 3 32"; do
+        read -r crop width depth batch <<<"$sizes"
+        BENCH_CROP=$crop BENCH_WIDTH=$width BENCH_DEPTH=$depth BENCH_BATCH=$batch BENCH_STEPS=20 \
+            ./benches/gpu-bin/training 2>&1 | tee -a "$OUT/training.txt"
+    done
+    ;;
+*)
+    echo "usage: benches/gpu.sh build|run" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,84 @@
+//! The deep-learning part of a plan: the sweep's cross-validation runs on the training cohort
+//! (`train/cv/f<fold>/c<config>/s<seed>`), the final network (`train/final`) and its scoring of
+//! every cohort with images (`score/<cohort>`). Each is a fan-in over the cohort's per-patient
+//! preprocess tasks that runs with the patients whose crop was made (`partial_inputs`); a patient
+//! whose CT could not be read is in `exclusions` from its preprocess task.
+
+use serde_json::json;
+use tacefusion_core::{CohortRole, Study};
+
+use super::{CohortTasks, task_key};
+use crate::task::{PlannedTask, Stage};
+
+/// The sweep's configurations: learning rate x width x depth, the last varying fastest (an empty
+/// list takes the `[train]` value).
+pub(crate) fn configurations(study: &Study) -> Vec<serde_json::Value> {
+    let or = |list: &[f64], one: f64| if list.is_empty() { vec![one] } else { list.to_vec() };
+    let or_int = |list: &[usize], one: usize| if list.is_empty() { vec![one] } else { list.to_vec() };
+    let mut out = Vec::new();
+    for lr in or(&study.sweep.learning_rates, study.train.learning_rate) {
+        for width in or_int(&study.sweep.widths, study.train.width) {
+            for depth in or_int(&study.sweep.depths, study.train.depth) {
+                out.push(json!({ "id": out.len(), "learning_rate": lr, "width": width, "depth": depth }));
+            }
+        }
+    }
+    out
+}
+
+/// A fan-in task over one cohort's patients.
+fn fan_in(id: String, stage: Stage, spec: serde_json::Value, mut deps: Vec<(String, String)>, c: &CohortTasks<'_>) -> PlannedTask {
+    deps.push(c.ingest.clone());
+    deps.extend(c.preprocess.iter().cloned());
+    let keys: Vec<String> = deps.iter().map(|(_, k)| k.clone()).collect();
+    PlannedTask {
+        id,
+        stage,
+        key: task_key(stage, &spec, &keys),
+        spec: spec.to_string(),
+        deps: deps.into_iter().map(|(id, _)| id).collect(),
+        cpu_slots: 1,
+        gpus: 0,
+        partial_inputs: true,
+    }
+}
+
+/// The deep-learning tasks, in dependency order; none without a training cohort with images.
+pub(crate) fn plan(study: &Study, cohorts: &[CohortTasks<'_>]) -> Vec<PlannedTask> {
+    let Some(training) = cohorts.iter().find(|c| c.cohort.role == CohortRole::Training && !c.preprocess.is_empty()) else {
+        return Vec::new();
+    };
+    let t = &study.train;
+    let shared = json!({
+        "epochs": t.epochs, "batch_size": t.batch_size, "weight_decay": t.weight_decay,
+        "augmentation": t.augmentation, "patience": t.patience,
+    });
+    let configs = configurations(study);
+    let seeds = if study.sweep.seeds.is_empty() { vec![study.study.seed] } else { study.sweep.seeds.clone() };
+    let folds = study.sweep.folds.max(2);
+    let mut tasks = Vec::new();
+    let mut runs = Vec::new();
+    for fold in 0..folds {
+        for config in &configs {
+            for &seed in &seeds {
+                let spec = json!({
+                    "kind": "cv", "cohort": training.cohort.name, "fold": fold, "folds": folds,
+                    "fold_seed": study.study.seed, "seed": seed, "config": config, "train": shared,
+                });
+                let id = format!("train/cv/f{fold}/c{}/s{seed}", config["id"]);
+                let task = fan_in(id, Stage::Train, spec, Vec::new(), training);
+                runs.push((task.id.clone(), task.key.clone()));
+                tasks.push(task);
+            }
+        }
+    }
+    let spec = json!({ "kind": "final", "cohort": training.cohort.name, "configs": configs, "seed": seeds[0], "train": shared });
+    let last = fan_in("train/final".into(), Stage::Train, spec, runs, training);
+    let network = (last.id.clone(), last.key.clone());
+    tasks.push(last);
+    for c in cohorts.iter().filter(|c| !c.preprocess.is_empty()) {
+        let spec = json!({ "cohort": c.cohort.name });
+        tasks.push(fan_in(format!("score/{}", c.cohort.name), Stage::Score, spec, vec![network.clone()], c));
+    }
+    tasks
+}

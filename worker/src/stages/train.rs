@@ -1,0 +1,247 @@
+//! `train` [one fold x configuration x seed, or the final model]: the CT network of
+//! `tacefusion-models` on the training cohort's crops.
+//!
+//! - `kind = "cv"`: trains on every fold but `fold` and stops early on the held-out fold's C; tables
+//!   `cv_runs` (one row: the run, its configuration, best epoch and validation C) and
+//!   `training_history` (loss and validation C per epoch). Folds are stratified by event and drawn
+//!   from the study seed over the patients sorted by id, so every CV task of a study agrees on them.
+//! - `kind = "final"`: reads every `cv_runs` row, picks the configuration with the highest mean
+//!   validation C (the lower index on a tie) and the median best epoch, trains it on the whole
+//!   training cohort, and writes `network.mpk` (the weights), `deep_model.json` (everything needed
+//!   to rebuild and use the network) and the `deep_selection` table.
+//!
+//! Both save a checkpoint after every epoch and resume from the last one after a lost attempt.
+
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use tacefusion_models::{Checkpoint, CpuTraining, CropSet, NetworkConfig, Ties, TrainConfig, TrainError, Trained, train};
+
+use crate::executor::{Checkpoints, ExecError, InputFile, OutputFile, number, text};
+use crate::stages::crops::cohort_crops;
+use crate::tables::{Column, ReadTable, Table};
+
+/// One configuration of the sweep.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SweepConfig {
+    /// Its index in the grid.
+    pub id: usize,
+    /// Peak learning rate.
+    pub learning_rate: f64,
+    /// Channels of the first stage.
+    pub width: usize,
+    /// Residual stages.
+    pub depth: usize,
+}
+
+/// The settings every run shares (the study's `[train]` table).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Shared {
+    /// Epochs at most.
+    pub epochs: usize,
+    /// Patients per batch.
+    pub batch_size: usize,
+    /// AdamW weight decay.
+    pub weight_decay: f64,
+    /// Augmentation strength.
+    pub augmentation: f64,
+    /// Early-stopping patience.
+    pub patience: usize,
+}
+
+/// What a trained network needs to be rebuilt and used (`deep_model.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeepModel {
+    /// The training configuration (network shape included).
+    pub config: TrainConfig,
+    /// Crop shape `[phases, k, j, i]` it was trained on.
+    pub crop_shape: [usize; 4],
+    /// The chosen configuration of the sweep.
+    pub chosen: SweepConfig,
+    /// Patients it was trained on.
+    pub n_train: usize,
+}
+
+fn parse<T: serde::de::DeserializeOwned>(spec: &serde_json::Value, field: &str) -> Result<T, ExecError> {
+    serde_json::from_value(spec.get(field).cloned().unwrap_or_default()).map_err(|e| ExecError::BadInput(format!("task spec {field}: {e}")))
+}
+
+/// Fold of every patient: stratified by event, from `seed`, independent of row order.
+pub fn assign_folds(ids: &[String], event: &[bool], folds: usize, seed: u64) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..ids.len()).collect();
+    order.sort_by(|&a, &b| ids[a].cmp(&ids[b]));
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut out = vec![0; ids.len()];
+    let mut next = 0;
+    for with_event in [true, false] {
+        let mut group: Vec<usize> = order.iter().copied().filter(|&i| event[i] == with_event).collect();
+        group.shuffle(&mut rng);
+        for i in group {
+            out[i] = next % folds.max(1);
+            next += 1;
+        }
+    }
+    out
+}
+
+fn train_config(shared: &Shared, c: &SweepConfig, seed: u64, epochs: usize, patience: usize, channels: usize) -> TrainConfig {
+    TrainConfig {
+        network: NetworkConfig { channels, width: c.width, depth: c.depth },
+        epochs,
+        batch_size: shared.batch_size,
+        learning_rate: c.learning_rate,
+        weight_decay: shared.weight_decay,
+        augmentation: shared.augmentation,
+        patience,
+        seed,
+        ties: Ties::Efron,
+    }
+}
+
+/// Trains with the task's checkpoint: resumes from it when it belongs to this configuration.
+fn fit(
+    config: &TrainConfig,
+    train_set: &CropSet,
+    valid: Option<&CropSet>,
+    checkpoints: &dyn Checkpoints,
+) -> Result<Trained<tacefusion_models::CpuBackend>, ExecError> {
+    let resume = match checkpoints.load().map_err(ExecError::Retryable)? {
+        Some(bytes) => Checkpoint::from_bytes(&bytes).ok().filter(|c| c.meta.fingerprint == config.fingerprint()),
+        None => None,
+    };
+    let device = Default::default();
+    train::<CpuTraining>(&device, config, train_set, valid, resume.as_ref(), &mut |c| checkpoints.save(c.to_bytes())).map_err(|e| match e {
+        TrainError::Save { .. } | TrainError::Checkpoint(_) => ExecError::Retryable(e.to_string()),
+        other => ExecError::BadInput(other.to_string()),
+    })
+}
+
+fn history_table(run: &str, t: &Trained<tacefusion_models::CpuBackend>) -> Table {
+    let h = &t.history;
+    Table::default()
+        .with("run", Column::Text(vec![run.to_string(); h.len()]))
+        .with("epoch", Column::Int(h.iter().map(|e| e.epoch as i64).collect()))
+        .with("loss", Column::Float(h.iter().map(|e| e.loss).collect()))
+        .with("learning_rate", Column::Float(h.iter().map(|e| e.learning_rate).collect()))
+        .with("validation_c", Column::Float(h.iter().map(|e| e.validation_c.unwrap_or(f64::NAN)).collect()))
+}
+
+fn parquet(name: &str, t: Table) -> Result<OutputFile, ExecError> {
+    Ok((format!("{name}.parquet"), t.to_parquet().map_err(ExecError::Retryable)?))
+}
+
+/// Runs the task.
+pub fn run(spec: &serde_json::Value, inputs: &[InputFile], checkpoints: &dyn Checkpoints) -> Result<Vec<OutputFile>, ExecError> {
+    let cohort = text(spec, "cohort")?;
+    let shared: Shared = parse(spec, "train")?;
+    let (crops, _) = cohort_crops(cohort, inputs)?;
+    let channels = crops.shape[0];
+    match text(spec, "kind")? {
+        "cv" => {
+            let config: SweepConfig = parse(spec, "config")?;
+            let (fold, folds, seed) = (number(spec, "fold")? as usize, number(spec, "folds")? as usize, number(spec, "seed")? as u64);
+            let assigned = assign_folds(&crops.ids, &crops.event, folds, number(spec, "fold_seed")? as u64);
+            let (valid_rows, train_rows): (Vec<usize>, Vec<usize>) = (0..crops.len()).partition(|&i| assigned[i] == fold);
+            let (train_set, valid) = (crops.select(&train_rows), crops.select(&valid_rows));
+            let tc = train_config(&shared, &config, seed, shared.epochs, shared.patience, channels);
+            let trained = fit(&tc, &train_set, Some(&valid), checkpoints)?;
+            let run = format!("cv/f{fold}/c{}/s{seed}", config.id);
+            let (best_epoch, best_c) = trained.best.unwrap_or((trained.history.len().saturating_sub(1), f64::NAN));
+            let runs = Table::default()
+                .with("run", Column::Text(vec![run.clone()]))
+                .with("fold", Column::Int(vec![fold as i64]))
+                .with("config", Column::Int(vec![config.id as i64]))
+                .with("learning_rate", Column::Float(vec![config.learning_rate]))
+                .with("width", Column::Int(vec![config.width as i64]))
+                .with("depth", Column::Int(vec![config.depth as i64]))
+                .with("seed", Column::Int(vec![seed as i64]))
+                .with("best_epoch", Column::Int(vec![best_epoch as i64]))
+                .with("validation_c", Column::Float(vec![best_c]))
+                .with("epochs_run", Column::Int(vec![trained.history.len() as i64]))
+                .with("n_train", Column::Int(vec![train_set.len() as i64]))
+                .with("n_valid", Column::Int(vec![valid.len() as i64]));
+            Ok(vec![parquet("cv_runs", runs)?, parquet("training_history", history_table(&run, &trained))?])
+        }
+        "final" => {
+            let configs: Vec<SweepConfig> = parse(spec, "configs")?;
+            let seed = number(spec, "seed")? as u64;
+            let (chosen, epochs, selection) = choose(&configs, inputs)?;
+            let tc = train_config(&shared, &chosen, seed, epochs, 0, channels);
+            let trained = fit(&tc, &crops, None, checkpoints)?;
+            let model = DeepModel { config: tc, crop_shape: crops.shape, chosen, n_train: crops.len() };
+            let json = serde_json::to_vec_pretty(&model).map_err(|e| ExecError::Retryable(e.to_string()))?;
+            Ok(vec![
+                ("network.mpk".into(), trained.record.clone()),
+                ("deep_model.json".into(), json),
+                parquet("deep_selection", selection)?,
+                parquet("training_history", history_table("final", &trained))?,
+            ])
+        }
+        other => Err(ExecError::BadInput(format!("unknown train kind {other:?}"))),
+    }
+}
+
+/// The configuration with the best mean validation C over its CV runs, the epochs to train it
+/// (median best epoch + 1), and the `deep_selection` table.
+fn choose(configs: &[SweepConfig], inputs: &[InputFile]) -> Result<(SweepConfig, usize, Table), ExecError> {
+    let mut runs: Vec<(usize, f64, i64)> = Vec::new();
+    for f in inputs.iter().filter(|f| f.path.ends_with("/cv_runs.parquet")) {
+        let t = ReadTable::read(&f.path, f.bytes.clone())?;
+        let (config, c, best) = (t.ints("config")?, t.floats("validation_c")?, t.ints("best_epoch")?);
+        runs.extend((0..t.rows()).map(|r| (config[r] as usize, c[r], best[r])));
+    }
+    let stats = |id: usize| {
+        let cs: Vec<f64> = runs.iter().filter(|r| r.0 == id && r.1.is_finite()).map(|r| r.1).collect();
+        let mean = if cs.is_empty() { f64::NAN } else { cs.iter().sum::<f64>() / cs.len() as f64 };
+        let sd = if cs.len() < 2 { f64::NAN } else { (cs.iter().map(|c| (c - mean).powi(2)).sum::<f64>() / (cs.len() - 1) as f64).sqrt() };
+        (cs.len(), mean, sd)
+    };
+    let best = configs
+        .iter()
+        .filter(|c| stats(c.id).1.is_finite())
+        .max_by(|a, b| stats(a.id).1.total_cmp(&stats(b.id).1).then(b.id.cmp(&a.id)))
+        .ok_or_else(|| ExecError::BadInput("no cross-validation run gave a validation C: no configuration to choose".into()))?
+        .clone();
+    let mut epochs: Vec<i64> = runs.iter().filter(|r| r.0 == best.id).map(|r| r.2 + 1).collect();
+    epochs.sort();
+    let median = epochs[epochs.len() / 2].max(1) as usize;
+    let rows: Vec<(usize, f64, f64)> = configs.iter().map(|c| stats(c.id)).collect();
+    let table = Table::default()
+        .with("config", Column::Int(configs.iter().map(|c| c.id as i64).collect()))
+        .with("learning_rate", Column::Float(configs.iter().map(|c| c.learning_rate).collect()))
+        .with("width", Column::Int(configs.iter().map(|c| c.width as i64).collect()))
+        .with("depth", Column::Int(configs.iter().map(|c| c.depth as i64).collect()))
+        .with("runs", Column::Int(rows.iter().map(|r| r.0 as i64).collect()))
+        .with("mean_validation_c", Column::Float(rows.iter().map(|r| r.1).collect()))
+        .with("sd_validation_c", Column::Float(rows.iter().map(|r| r.2).collect()))
+        .with("chosen", Column::Bool(configs.iter().map(|c| c.id == best.id).collect()))
+        .with("epochs", Column::Int(configs.iter().map(|c| if c.id == best.id { median as i64 } else { 0 }).collect()));
+    Ok((best, median, table))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_are_stratified_balanced_and_independent_of_row_order() {
+        let ids: Vec<String> = (0..23).map(|i| format!("P{i:02}")).collect();
+        let event: Vec<bool> = (0..23).map(|i| i % 3 != 0).collect();
+        let f = assign_folds(&ids, &event, 5, 9);
+        for k in 0..5 {
+            let members: Vec<usize> = (0..23).filter(|&i| f[i] == k).collect();
+            assert!((4..=5).contains(&members.len()), "fold {k}: {}", members.len());
+            let events = members.iter().filter(|&&i| event[i]).count();
+            assert!((3..=4).contains(&events), "fold {k}: {events} events");
+        }
+        // the same patients in reverse order get the same folds
+        let rev_ids: Vec<String> = ids.iter().rev().cloned().collect();
+        let rev_event: Vec<bool> = event.iter().rev().copied().collect();
+        let g = assign_folds(&rev_ids, &rev_event, 5, 9);
+        for i in 0..23 {
+            assert_eq!(f[i], g[22 - i]);
+        }
+        assert_ne!(f, assign_folds(&ids, &event, 5, 10), "another seed, other folds");
+    }
+}
