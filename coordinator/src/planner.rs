@@ -82,8 +82,9 @@ pub fn task_key(stage: Stage, settings: &serde_json::Value, inputs: &[String]) -
     hex(&Sha256::digest(canonical.to_string().as_bytes()))
 }
 
-/// The clinical scores the evaluate stage computes for every cohort.
-pub const CLINICAL_SCORES: [&str; 7] = ["HAP", "mHAP-II", "six-and-twelve", "up-to-seven", "ALBI", "Child-Pugh", "BCLC"];
+/// The clinical scores the evaluate stage computes for every cohort, by their model names in
+/// `metrics` and `predictions` (HAP, mHAP-II, six-and-twelve, up-to-seven, ALBI, Child-Pugh, BCLC).
+pub const CLINICAL_SCORES: [&str; 7] = ["hap", "mhap2", "six_twelve", "up_to_seven", "albi", "child_pugh", "bclc"];
 
 /// What the deep-learning stages need of a cohort planned so far: its ingest task and the
 /// preprocess task of each patient with images.
@@ -94,6 +95,8 @@ pub(crate) struct CohortTasks<'a> {
     pub ingest: (String, String),
     /// Id and key of each patient's preprocess task.
     pub preprocess: Vec<(String, String)>,
+    /// Id and key of each patient x phase radiomics task.
+    pub radiomics: Vec<(String, String)>,
 }
 
 /// Plans a study: the tasks in dependency order (every task after its inputs).
@@ -132,7 +135,7 @@ pub fn plan(study: &Study, study_file: &Path, digests: &mut DigestCache) -> Resu
             gpus: 0,
             partial_inputs: false,
         });
-        let mut preprocess = Vec::new();
+        let (mut preprocess, mut radiomics) = (Vec::new(), Vec::new());
         if let Some(images) = &cohort.images {
             // the patients of the table, each once (a repeated id is ingest's exclusion)
             let table = Table::from_csv_path(&clinical).map_err(|e| input_err(&clinical, e.to_string()))?;
@@ -180,10 +183,12 @@ pub fn plan(study: &Study, study_file: &Path, digests: &mut DigestCache) -> Resu
                     digests.digest(&mask).map_err(|e| input_err(&mask, e.to_string()))?,
                 ];
                 let settings = json!({ "radiomics": radiomics_settings, "label": images.label, "cohort": cohort.name, "patient_id": id, "phase": phase });
+                let (task_id, key) = (format!("radiomics/{}/{id}/{phase}", cohort.name), task_key(Stage::Radiomics, &settings, &inputs));
+                radiomics.push((task_id.clone(), key.clone()));
                 tasks.push(PlannedTask {
-                    id: format!("radiomics/{}/{id}/{phase}", cohort.name),
+                    id: task_id,
                     stage: Stage::Radiomics,
-                    key: task_key(Stage::Radiomics, &settings, &inputs),
+                    key,
                     spec: json!({
                         "cohort": cohort.name, "patient_id": id, "phase": phase, "image": image, "mask": mask,
                         "label": images.label, "settings": radiomics_settings,
@@ -196,25 +201,43 @@ pub fn plan(study: &Study, study_file: &Path, digests: &mut DigestCache) -> Resu
                 });
             }
         }
+        planned.push(CohortTasks { cohort, ingest: (ingest_id, ingest_key), preprocess, radiomics });
+    }
+    let models = deep::plan(study, &planned);
+    // evaluation of each cohort: the clinical scores from its ingest, the models when they exist
+    // (the training cohort's survival for Uno's C and the time-dependent AUC)
+    let training_cohort = planned.iter().find(|c| c.cohort.role == tacefusion_core::CohortRole::Training);
+    let training = training_cohort.map(|c| c.ingest.clone());
+    let find = |id: &str| models.iter().find(|t| t.id == id).map(|t| (t.id.clone(), t.key.clone()));
+    for c in &planned {
         let evaluation = json!({
-            "cohort": cohort.name,
+            "cohort": c.cohort.name,
+            "role": c.cohort.role,
+            "training": training_cohort.map(|t| t.cohort.name.clone()),
             "scores": CLINICAL_SCORES,
             "bootstrap_replicates": study.evaluation.bootstrap_replicates,
+            "auc_months": study.evaluation.auc_months,
+            "calibration_months": study.evaluation.calibration_months,
             "seed": study.study.seed,
         });
+        let mut deps = vec![c.ingest.clone()];
+        deps.extend(training.iter().filter(|t| t.0 != c.ingest.0).cloned());
+        deps.extend(find(&format!("score/{}", c.cohort.name)));
+        deps.extend(find(&format!("fusion/apply/{}", c.cohort.name)).or_else(|| find("fusion/fit")));
+        let keys: Vec<String> = deps.iter().map(|d| d.1.clone()).collect();
         fan_in.push(PlannedTask {
-            id: format!("evaluate/{}", cohort.name),
+            id: format!("evaluate/{}", c.cohort.name),
             stage: Stage::Evaluate,
-            key: task_key(Stage::Evaluate, &evaluation, std::slice::from_ref(&ingest_key)),
+            key: task_key(Stage::Evaluate, &evaluation, &keys),
             spec: evaluation.to_string(),
-            deps: vec![ingest_id.clone()],
+            deps: deps.into_iter().map(|d| d.0).collect(),
             cpu_slots: 1,
             gpus: 0,
-            partial_inputs: false,
+            // the clinical scores are evaluated even when a model failed
+            partial_inputs: true,
         });
-        planned.push(CohortTasks { cohort, ingest: (ingest_id, ingest_key), preprocess });
     }
-    tasks.extend(deep::plan(study, &planned));
+    tasks.extend(models);
     tasks.extend(fan_in);
     Ok(tasks)
 }
@@ -271,6 +294,7 @@ mod tests {
                 "train/cv/f4/c0/s1",
                 "train/final",
                 "score/training",
+                "fusion/fit",
                 "evaluate/training",
             ]
         );
@@ -279,12 +303,12 @@ mod tests {
         let after: HashMap<String, String> = keys(&file).into_iter().collect();
         for (id, key) in &before {
             let changed = after[id] != *key;
-            // the cohort's fan-ins: evaluation and every deep-learning task
-            let should = ["ingest", "evaluate", "train", "score"].iter().any(|s| id.starts_with(s));
+            // the cohort's fan-ins: evaluation and every model
+            let should = ["ingest", "evaluate", "train", "score", "fusion"].iter().any(|s| id.starts_with(s));
             assert_eq!(changed, should, "{id}");
         }
         assert!(after.contains_key("radiomics/training/P3/arterial") && after.contains_key("preprocess/training/P3"));
-        // a changed image changes its own tasks and the networks trained on it, nothing else
+        // a changed image changes its own tasks and the models built on it, nothing else
         std::fs::write(dir.join("images/P2/arterial.nii.gz"), "other").unwrap();
         let changed: Vec<String> = keys(&file).into_iter().filter(|(id, key)| after[id] != *key).map(|(id, _)| id).collect();
         let deep = [
@@ -295,6 +319,8 @@ mod tests {
             "train/cv/f4/c0/s1",
             "train/final",
             "score/training",
+            "fusion/fit",
+            "evaluate/training",
         ];
         let want: Vec<&str> = ["preprocess/training/P2", "radiomics/training/P2/arterial"].into_iter().chain(deep).collect();
         assert_eq!(changed, want);

@@ -18,6 +18,8 @@ pub enum Stage {
     Train,
     /// The final network applied to one cohort: `predictions` (model `deep`), `deep_features`.
     Score,
+    /// Rad-score, early and late fusion, the CRM, fitted on training and applied to every cohort.
+    Fusion,
     /// The clinical scores of one cohort, evaluated: `predictions`, `metrics`, `km_curves`.
     Evaluate,
     /// Does nothing: the scheduler benchmark's tasks.
@@ -26,8 +28,8 @@ pub enum Stage {
 
 impl Stage {
     /// Every stage, in pipeline order.
-    pub const ALL: [Stage; 7] =
-        [Stage::Ingest, Stage::Preprocess, Stage::Radiomics, Stage::Train, Stage::Score, Stage::Evaluate, Stage::Noop];
+    pub const ALL: [Stage; 8] =
+        [Stage::Ingest, Stage::Preprocess, Stage::Radiomics, Stage::Train, Stage::Score, Stage::Fusion, Stage::Evaluate, Stage::Noop];
 
     /// The name used in task ids, paths and the protocol.
     pub fn name(self) -> &'static str {
@@ -37,6 +39,7 @@ impl Stage {
             Stage::Radiomics => "radiomics",
             Stage::Train => "train",
             Stage::Score => "score",
+            Stage::Fusion => "fusion",
             Stage::Evaluate => "evaluate",
             Stage::Noop => "noop",
         }
@@ -55,6 +58,7 @@ impl Stage {
             Stage::Radiomics => 1,
             Stage::Train => 1,
             Stage::Score => 1,
+            Stage::Fusion => 1,
             Stage::Evaluate => 1,
             Stage::Noop => 1,
         }

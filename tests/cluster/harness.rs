@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-pub const TABLES: [(&str, &str); 11] = [
+pub const TABLES: [(&str, &str); 14] = [
     ("patients", "SELECT * FROM patients ORDER BY cohort, patient_id"),
     ("exclusions", "SELECT * FROM exclusions ORDER BY cohort, patient_id, stage, field, reason"),
     ("radiomic_features", "SELECT * FROM radiomic_features ORDER BY cohort, patient_id, phase, feature"),
@@ -20,6 +20,9 @@ pub const TABLES: [(&str, &str); 11] = [
     ("training_history", "SELECT * FROM training_history ORDER BY run, epoch"),
     ("deep_selection", "SELECT * FROM deep_selection ORDER BY config"),
     ("deep_features", "SELECT * FROM deep_features ORDER BY cohort, patient_id, feature"),
+    ("model_coefficients", "SELECT * FROM model_coefficients ORDER BY model, term"),
+    ("fusion_choice", "SELECT * FROM fusion_choice ORDER BY model"),
+    ("nomogram", "SELECT * FROM nomogram ORDER BY variable, value"),
 ];
 
 pub fn bin() -> &'static str {

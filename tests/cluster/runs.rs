@@ -95,11 +95,11 @@ fn a_resubmission_does_nothing_and_a_new_patient_reruns_only_its_tasks() {
     }
     let third = ok(&["submit", study.to_str().unwrap(), "--coordinator", &c.url]).trim().to_string();
     let s = wait_job(&c.url, &third, Duration::from_secs(120));
-    // ingest, evaluate and the deep score of external_c, the new patient's two radiomics phases and
-    // its crop; the networks trained on the training cohort stay as they were
-    assert_eq!(s["attempts"], 6, "{s}");
+    // ingest, evaluate, the deep score and the fusion models' scores of external_c, the new patient's
+    // two radiomics phases and its crop; the networks and models fitted on training stay as they were
+    assert_eq!(s["attempts"], 7, "{s}");
     let after = manifests(&c.store);
-    assert_eq!(after.len(), manifests_before.len() + 6);
+    assert_eq!(after.len(), manifests_before.len() + 7);
     assert!(manifests_before.iter().all(|m| after.contains(m)), "nothing committed is replaced");
 }
 

@@ -1,6 +1,8 @@
-//! The deep-learning part of a plan: the sweep's cross-validation runs on the training cohort
-//! (`train/cv/f<fold>/c<config>/s<seed>`), the final network (`train/final`) and its scoring of
-//! every cohort with images (`score/<cohort>`). Each is a fan-in over the cohort's per-patient
+//! The models of a plan: the sweep's cross-validation runs on the training cohort
+//! (`train/cv/f<fold>/c<config>/s<seed>`), the final network (`train/final`), its scoring of
+//! every cohort with images (`score/<cohort>`), the radiomic, fusion and clinical-radiologic models
+//! fitted on training (`fusion/fit`) and applied unchanged to every other cohort
+//! (`fusion/apply/<cohort>`). Each is a fan-in over the cohort's per-patient
 //! preprocess tasks that runs with the patients whose crop was made (`partial_inputs`); a patient
 //! whose CT could not be read is in `exclusions` from its preprocess task.
 
@@ -76,9 +78,53 @@ pub(crate) fn plan(study: &Study, cohorts: &[CohortTasks<'_>]) -> Vec<PlannedTas
     let last = fan_in("train/final".into(), Stage::Train, spec, runs, training);
     let network = (last.id.clone(), last.key.clone());
     tasks.push(last);
+    let mut scores = Vec::new();
     for c in cohorts.iter().filter(|c| !c.preprocess.is_empty()) {
         let spec = json!({ "cohort": c.cohort.name });
-        tasks.push(fan_in(format!("score/{}", c.cohort.name), Stage::Score, spec, vec![network.clone()], c));
+        let task = fan_in(format!("score/{}", c.cohort.name), Stage::Score, spec, vec![network.clone()], c);
+        scores.push((task.id.clone(), task.key.clone()));
+        tasks.push(task);
+    }
+    // the fusion models and the CRM, fitted on training (chosen on internal validation), then
+    // applied to each other cohort on its own, so that a new patient elsewhere refits nothing
+    let internal = cohorts.iter().find(|c| c.cohort.role == CohortRole::InternalValidation);
+    let fitting: Vec<&CohortTasks<'_>> = std::iter::once(training).chain(internal).collect();
+    let inputs_of = |c: &CohortTasks<'_>| {
+        let mut d: Vec<(String, String)> = scores.iter().filter(|s| s.0 == format!("score/{}", c.cohort.name)).cloned().collect();
+        d.push(c.ingest.clone());
+        d.extend(c.radiomics.iter().cloned());
+        d
+    };
+    let spec = json!({
+        "kind": "fit",
+        "training": training.cohort.name,
+        "internal_validation": internal.map(|c| c.cohort.name.clone()),
+        "cohorts": fitting.iter().map(|c| c.cohort.name.clone()).collect::<Vec<_>>(),
+        "seed": study.study.seed,
+        "cutpoint_minprop": study.evaluation.cutpoint_minprop,
+    });
+    let fit = fusion_task("fusion/fit".into(), spec, fitting.iter().flat_map(|c| inputs_of(c)).collect());
+    let fitted = (fit.id.clone(), fit.key.clone());
+    tasks.push(fit);
+    for c in cohorts.iter().filter(|c| !fitting.iter().any(|f| f.cohort.name == c.cohort.name)) {
+        let spec = json!({ "kind": "apply", "cohorts": [c.cohort.name] });
+        let deps = std::iter::once(fitted.clone()).chain(inputs_of(c)).collect();
+        tasks.push(fusion_task(format!("fusion/apply/{}", c.cohort.name), spec, deps));
     }
     tasks
+}
+
+/// A fusion task over `deps` (partial inputs: a patient without features is left out).
+fn fusion_task(id: String, spec: serde_json::Value, deps: Vec<(String, String)>) -> PlannedTask {
+    let keys: Vec<String> = deps.iter().map(|(_, k)| k.clone()).collect();
+    PlannedTask {
+        id,
+        stage: Stage::Fusion,
+        key: task_key(Stage::Fusion, &spec, &keys),
+        spec: spec.to_string(),
+        deps: deps.into_iter().map(|(id, _)| id).collect(),
+        cpu_slots: 1,
+        gpus: 0,
+        partial_inputs: true,
+    }
 }

@@ -33,7 +33,8 @@ impl NetworkConfig {
     }
 
     /// Builds the network with freshly initialised weights (burn's default initialisers, drawn
-    /// from the backend's generator: seed it first, see `train::init_network`).
+    /// from the backend's generator: seed it first, see `train::init_network`). Every weight is
+    /// drawn here, not at first use as burn would, so that the draws happen where the caller seeded.
     pub fn init<B: Backend>(&self, device: &B::Device) -> ResNet3d<B> {
         let stem = ConvNorm::new(self.channels, self.width, 3, 1, device);
         let mut stages = Vec::with_capacity(self.depth);
@@ -44,7 +45,9 @@ impl NetworkConfig {
             channels = out;
         }
         let head = LinearConfig::new(channels, 1).with_bias(false).init(device);
-        ResNet3d { stem, stages, head }
+        let network = ResNet3d { stem, stages, head };
+        network.visit(&mut Materialize);
+        network
     }
 }
 
@@ -128,6 +131,15 @@ impl<B: Backend> ResNet3d<B> {
     /// Risk scores `[batch]` of crops.
     pub fn forward(&self, crops: Tensor<B, 5>) -> Tensor<B, 1> {
         self.risk_from_features(self.features(crops))
+    }
+}
+
+/// Forces every float parameter into existence (burn initialises parameters lazily, at first use).
+struct Materialize;
+
+impl<B: Backend> ModuleVisitor<B> for Materialize {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+        let _ = param.val();
     }
 }
 

@@ -156,7 +156,8 @@ impl Signature {
             return Err(SignatureError::NothingScreened { candidates, threshold: settings.screening_p });
         }
         screened.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-        screened.truncate(settings.max_screened.max(1));
+        // at most one candidate per two events enters the LASSO (and `max_screened`)
+        screened.truncate(settings.max_screened.min(data.n_events() / 2).max(2));
         let n_screened = screened.len();
         // redundancy: strongest first, keep what is not too close to a kept one
         let mut kept: Vec<(usize, Vec<f64>)> = Vec::new();

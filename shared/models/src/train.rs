@@ -116,7 +116,8 @@ fn recorder() -> NamedMpkBytesRecorder<FullPrecisionSettings> {
 static INIT: Mutex<()> = Mutex::new(());
 
 /// A network with weights drawn from `seed` (the backend generator is process-wide: the lock keeps
-/// two tasks of one worker from drawing from each other's stream).
+/// two tasks of one worker from drawing from each other's stream; `NetworkConfig::init` draws every
+/// weight before the lock is released).
 pub fn init_network<B: Backend>(config: &NetworkConfig, seed: u64, device: &B::Device) -> ResNet3d<B> {
     let _guard = INIT.lock().unwrap_or_else(|e| e.into_inner());
     B::seed(device, seed);

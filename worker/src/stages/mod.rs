@@ -2,7 +2,9 @@
 
 pub mod crops;
 pub mod evaluate;
+pub mod fusion;
 pub mod ingest;
+pub mod patients;
 pub mod preprocess;
 pub mod radiomics;
 pub mod score;

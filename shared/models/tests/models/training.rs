@@ -108,6 +108,14 @@ fn same_seed_same_network_and_a_resumed_run_ends_where_an_uninterrupted_one_does
     assert_eq!(whole.history, twice.history);
     let other = run(8, None, None, &mut Vec::new()).unwrap();
     assert_ne!(whole.network.weights(), other.network.weights(), "another seed starts elsewhere");
+    // two tasks of one worker train side by side (the backend's generator is process-wide)
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| run(7, None, None, &mut Vec::new()).unwrap());
+        let b = s.spawn(|| run(8, None, None, &mut Vec::new()).unwrap());
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    assert_eq!(a.network.weights(), whole.network.weights(), "seed 7 beside seed 8");
+    assert_eq!(b.network.weights(), other.network.weights(), "seed 8 beside seed 7");
 
     let mut partial = Vec::new();
     let died = run(7, None, Some(2), &mut partial).unwrap_err();

@@ -1,0 +1,292 @@
+//! `fusion` [`fit`: the training and internal validation cohorts; `apply`: one other cohort]: on the
+//! training cohort, the Rad-score (signature over the radiomic features
+//! of both phases), the early-fusion model (the same signature over deep + radiomic features), the
+//! late-fusion model (Cox on the deep score and the Rad-score), the choice between the two fusions by
+//! Harrell's C on the internal validation cohort (training when there is none), and the
+//! clinical-radiologic model on the chosen fusion score with its risk groups and nomogram. Every
+//! patient with a deep score and the radiomic features the models use is scored unchanged (`fit`
+//! scores its own cohorts, `apply` one other cohort from the fitted `models.json`).
+//!
+//! Tables: `predictions` (models `radiomic`, `efm`, `lfm`, `crm`; the CRM with its risk group),
+//! `model_coefficients`, `fusion_choice`, `nomogram`; and `models.json`, everything needed to score
+//! a new patient (part of the model bundle).
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+use tacefusion_models::crm::{Crm, CrmSettings, FUSION_TERM};
+use tacefusion_models::signature::{Signature, SignatureSettings};
+use tacefusion_survival::clinical::albi;
+use tacefusion_survival::{CoxModel, CoxOptions, Covariates, harrell_c};
+
+use crate::executor::{ExecError, InputFile, OutputFile, number, text};
+use crate::stages::patients::Patients;
+use crate::tables::{Column, ReadTable, Table};
+
+/// The late-fusion model: Cox on the deep score and the Rad-score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LateFusion {
+    /// Coefficient of the deep score.
+    pub deep: f64,
+    /// Coefficient of the Rad-score.
+    pub radiomic: f64,
+}
+
+/// Everything the fusion stage fitted (`models.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FittedModels {
+    /// The Rad-score.
+    pub radscore: Signature,
+    /// The early-fusion signature.
+    pub efm: Signature,
+    /// The late-fusion model.
+    pub lfm: LateFusion,
+    /// "efm" or "lfm": the fusion carried into the CRM.
+    pub chosen: String,
+    /// The clinical-radiologic model.
+    pub crm: Crm,
+}
+
+/// Risk-group names of the CRM, by group index.
+pub const GROUPS: [&str; 3] = ["low", "intermediate", "high"];
+
+/// One patient's model inputs.
+#[derive(Default)]
+struct Features {
+    deep: Option<f64>,
+    values: HashMap<String, f64>,
+}
+
+/// The clinical candidates of the CRM, by name, from one patient's findings.
+fn clinical_candidates(f: &tacefusion_survival::clinical::ClinicalFindings) -> [(&'static str, f64); 7] {
+    [
+        ("log10_afp", f.afp_ng_ml.max(1.0).log10()),
+        ("tumour_number", f.tumour_number as f64),
+        ("largest_diameter_cm", f.largest_diameter.as_cm()),
+        ("albi_score", albi(f.albumin, f.bilirubin).score),
+        ("pvtt", f.portal_vein_thrombus as u8 as f64),
+        ("extrahepatic_spread", f.extrahepatic_spread as u8 as f64),
+        ("ecog", f.ecog as f64),
+    ]
+}
+
+/// Reads every input table of one name.
+fn tables<'a>(inputs: &'a [InputFile], name: &'a str) -> impl Iterator<Item = Result<ReadTable, ExecError>> + 'a {
+    inputs.iter().filter(move |f| f.path.ends_with(&format!("/{name}.parquet"))).map(|f| ReadTable::read(&f.path, f.bytes.clone()))
+}
+
+/// Deep scores, deep features and radiomic features per (cohort, patient).
+fn features(inputs: &[InputFile]) -> Result<BTreeMap<(String, String), Features>, ExecError> {
+    let mut out: BTreeMap<(String, String), Features> = BTreeMap::new();
+    for t in tables(inputs, "predictions") {
+        let t = t?;
+        let (c, p, m, r) = (t.texts("cohort")?, t.texts("patient_id")?, t.texts("model")?, t.floats("risk")?);
+        for i in (0..t.rows()).filter(|&i| m[i] == "deep") {
+            out.entry((c[i].clone(), p[i].clone())).or_default().deep = Some(r[i]);
+        }
+    }
+    for t in tables(inputs, "deep_features") {
+        let t = t?;
+        let (c, p, f, v) = (t.texts("cohort")?, t.texts("patient_id")?, t.texts("feature")?, t.floats("value")?);
+        for i in 0..t.rows() {
+            out.entry((c[i].clone(), p[i].clone())).or_default().values.insert(f[i].clone(), v[i]);
+        }
+    }
+    for t in tables(inputs, "radiomic_features") {
+        let t = t?;
+        let (c, p, ph, f, v) = (t.texts("cohort")?, t.texts("patient_id")?, t.texts("phase")?, t.texts("feature")?, t.floats("value")?);
+        for i in 0..t.rows() {
+            out.entry((c[i].clone(), p[i].clone())).or_default().values.insert(format!("{}:{}", ph[i], f[i]), v[i]);
+        }
+    }
+    Ok(out)
+}
+
+fn bad(e: impl std::fmt::Display) -> ExecError {
+    ExecError::BadInput(e.to_string())
+}
+
+/// Runs the task: `kind = "fit"` fits on training (and chooses on internal validation) and scores
+/// those cohorts; `kind = "apply"` scores the cohorts of the spec with the fitted `models.json`.
+pub fn run(spec: &serde_json::Value, inputs: &[InputFile]) -> Result<Vec<OutputFile>, ExecError> {
+    let cohorts: Vec<String> = serde_json::from_value(spec.get("cohorts").cloned().unwrap_or_default()).map_err(bad)?;
+    let feats = features(inputs)?;
+    match text(spec, "kind")? {
+        "fit" => {
+            let (models, choice) = fit(spec, inputs, &feats)?;
+            let (pred, risk) = score_cohorts(&models, &cohorts, inputs, &feats);
+            fitted_outputs(&models, &pred, &risk, &choice)
+        }
+        "apply" => {
+            let file = inputs
+                .iter()
+                .find(|f| f.path.ends_with("/models.json"))
+                .ok_or_else(|| bad("no models.json among the inputs (the fusion models were not fitted)"))?;
+            let models: FittedModels = serde_json::from_slice(&file.bytes).map_err(|e| bad(format!("{}: {e}", file.path)))?;
+            let (pred, risk) = score_cohorts(&models, &cohorts, inputs, &feats);
+            Ok(vec![("predictions.parquet".into(), predictions(&pred, &risk).to_parquet().map_err(ExecError::Retryable)?)])
+        }
+        other => Err(bad(format!("unknown fusion kind {other:?}"))),
+    }
+}
+
+/// The choice between the fusions: (model, cohort, Harrell's C, patients).
+type Choice = Vec<(&'static str, String, f64, usize)>;
+
+/// Fits every model on the training cohort.
+fn fit(spec: &serde_json::Value, inputs: &[InputFile], feats: &BTreeMap<(String, String), Features>) -> Result<(FittedModels, Choice), ExecError> {
+    let training = text(spec, "training")?;
+    let internal = spec.get("internal_validation").and_then(|v| v.as_str());
+    let seed = number(spec, "seed")? as u64;
+    let minprop = spec.get("cutpoint_minprop").and_then(|v| v.as_f64()).unwrap_or(0.1);
+
+    // the training patients with every input
+    let train = Patients::read(inputs, training)?;
+    let get = |cohort: &str, id: &str| feats.get(&(cohort.to_string(), id.to_string()));
+    let score = |sig: &Signature, f: &Features| sig.score(|n| f.values.get(n).copied());
+    let radiomic_names: Vec<String> = {
+        let mut names: Vec<String> = feats
+            .iter()
+            .filter(|((c, _), _)| c == training)
+            .flat_map(|(_, f)| f.values.keys().filter(|k| k.contains(':')).cloned())
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    };
+    let deep_names: Vec<String> = {
+        let mut n: Vec<String> =
+            feats.iter().filter(|((c, _), _)| c == training).flat_map(|(_, f)| f.values.keys().filter(|k| k.starts_with("deep_")).cloned()).collect();
+        n.sort();
+        n.dedup();
+        n
+    };
+    let complete = |f: &Features| f.deep.is_some() && radiomic_names.iter().chain(&deep_names).all(|n| f.values.contains_key(n));
+    let rows: Vec<usize> = (0..train.ids.len()).filter(|&i| get(training, &train.ids[i]).is_some_and(complete)).collect();
+    if rows.len() < 20 {
+        return Err(bad(format!("only {} training patients have a deep score and every radiomic feature: too few to fit the models", rows.len())));
+    }
+    let data = train.data.select(&rows);
+    let column = |name: &str| -> Vec<f64> { rows.iter().map(|&i| get(training, &train.ids[i]).unwrap().values[name]).collect() };
+    let settings = SignatureSettings { seed, ..Default::default() };
+    let rad_columns: Vec<Vec<f64>> = radiomic_names.iter().map(|n| column(n)).collect();
+    let radscore = Signature::fit(&radiomic_names, &rad_columns, &data, &settings).map_err(|e| bad(format!("Rad-score: {e}")))?;
+    let all_names: Vec<String> = deep_names.iter().chain(&radiomic_names).cloned().collect();
+    let all_columns: Vec<Vec<f64>> = deep_names.iter().map(|n| column(n)).chain(rad_columns).collect();
+    let efm = Signature::fit(&all_names, &all_columns, &data, &settings).map_err(|e| bad(format!("early fusion: {e}")))?;
+    let deep_train: Vec<f64> = rows.iter().map(|&i| get(training, &train.ids[i]).unwrap().deep.unwrap()).collect();
+    let rad_train: Vec<f64> = rows.iter().map(|&i| score(&radscore, get(training, &train.ids[i]).unwrap()).unwrap()).collect();
+    let x = Covariates::from_columns(vec!["deep".into(), "radiomic".into()], &[deep_train.clone(), rad_train.clone()]).map_err(bad)?;
+    let late = CoxModel::fit(&x, &data, &CoxOptions::default()).map_err(|e| bad(format!("late fusion: {e}")))?;
+    let lfm = LateFusion { deep: late.coef[0], radiomic: late.coef[1] };
+    let lfm_score = |f: &Features| Some(lfm.deep * f.deep? + lfm.radiomic * score(&radscore, f)?);
+
+    // the better fusion on internal validation
+    let choose_on = internal.unwrap_or(training);
+    let held = Patients::read(inputs, choose_on)?;
+    let mut choice_rows = Vec::new();
+    let mut best = ("lfm", f64::NEG_INFINITY);
+    let efm_score = |f: &Features| score(&efm, f);
+    let fusions: [(&'static str, &dyn Fn(&Features) -> Option<f64>); 2] = [("efm", &efm_score), ("lfm", &lfm_score)];
+    for (name, f) in fusions {
+        let scored: Vec<(usize, f64)> = (0..held.ids.len()).filter_map(|i| get(choose_on, &held.ids[i]).and_then(f).map(|s| (i, s))).collect();
+        let idx: Vec<usize> = scored.iter().map(|s| s.0).collect();
+        let c = harrell_c(&held.data.select(&idx), &scored.iter().map(|s| s.1).collect::<Vec<_>>()).map(|c| c.c_index).unwrap_or(f64::NAN);
+        if c > best.1 || (c == best.1 && name == "lfm") {
+            best = (name, c);
+        }
+        choice_rows.push((name, choose_on.to_string(), c, scored.len()));
+    }
+    let chosen = best.0.to_string();
+    let fusion_of = |f: &Features| if chosen == "efm" { score(&efm, f) } else { lfm_score(f) };
+
+    // the clinical-radiologic model
+    let fusion_train: Vec<f64> = rows.iter().map(|&i| fusion_of(get(training, &train.ids[i]).unwrap()).unwrap()).collect();
+    let names: Vec<&str> = clinical_candidates(&train.findings[0]).iter().map(|c| c.0).collect();
+    let clinical: Vec<(String, Vec<f64>)> =
+        names.iter().enumerate().map(|(k, n)| (n.to_string(), rows.iter().map(|&i| clinical_candidates(&train.findings[i])[k].1).collect())).collect();
+    let crm = Crm::fit(&fusion_train, &clinical, &data, &CrmSettings { minprop, ..Default::default() }).map_err(bad)?;
+    Ok((FittedModels { radscore, efm, lfm, chosen, crm }, choice_rows))
+}
+
+/// The models' scores of every included patient of `cohorts` with all their inputs: rows (cohort,
+/// patient, model, group) and risks.
+fn score_cohorts(
+    models: &FittedModels,
+    cohorts: &[String],
+    inputs: &[InputFile],
+    feats: &BTreeMap<(String, String), Features>,
+) -> (Vec<[String; 4]>, Vec<f64>) {
+    let score = |sig: &Signature, f: &Features| sig.score(|n| f.values.get(n).copied());
+    let lfm = |f: &Features| Some(models.lfm.deep * f.deep? + models.lfm.radiomic * score(&models.radscore, f)?);
+    let (mut pred, mut risk) = (Vec::new(), Vec::new());
+    for cohort in cohorts {
+        let Ok(p) = Patients::read(inputs, cohort) else { continue };
+        for (i, id) in p.ids.iter().enumerate() {
+            let Some(f) = feats.get(&(cohort.clone(), id.clone())) else { continue };
+            let (Some(r), Some(e), Some(l)) = (score(&models.radscore, f), score(&models.efm, f), lfm(f)) else { continue };
+            let fusion = if models.chosen == "efm" { e } else { l };
+            let candidates = clinical_candidates(&p.findings[i]);
+            let lp = models.crm.linear_predictor(|n| if n == FUSION_TERM { Some(fusion) } else { candidates.iter().find(|c| c.0 == n).map(|c| c.1) });
+            let Some(lp) = lp else { continue };
+            for (model, value, group) in [("radiomic", r, ""), ("efm", e, ""), ("lfm", l, ""), ("crm", lp, GROUPS[models.crm.group(lp) as usize])] {
+                pred.push([cohort.clone(), id.clone(), model.into(), group.into()]);
+                risk.push(value);
+            }
+        }
+    }
+    (pred, risk)
+}
+
+fn predictions(pred: &[[String; 4]], risk: &[f64]) -> Table {
+    let col = |k: usize| Column::Text(pred.iter().map(|r| r[k].clone()).collect());
+    Table::default().with("cohort", col(0)).with("patient_id", col(1)).with("model", col(2)).with("group", col(3)).with("risk", Column::Float(risk.to_vec()))
+}
+
+fn fitted_outputs(m: &FittedModels, pred: &[[String; 4]], risk: &[f64], choice: &Choice) -> Result<Vec<OutputFile>, ExecError> {
+    let predictions = predictions(pred, risk);
+    // coefficients: (model, term, coef, se, p, mean, sd)
+    let mut coef: Vec<(String, String, [f64; 5])> = Vec::new();
+    for (name, sig) in [("radiomic", &m.radscore), ("efm", &m.efm)] {
+        for k in 0..sig.features.len() {
+            coef.push((name.into(), sig.features[k].clone(), [sig.coef[k], f64::NAN, f64::NAN, sig.means[k], sig.sds[k]]));
+        }
+    }
+    coef.push(("lfm".into(), "deep".into(), [m.lfm.deep, f64::NAN, f64::NAN, f64::NAN, f64::NAN]));
+    coef.push(("lfm".into(), "radiomic".into(), [m.lfm.radiomic, f64::NAN, f64::NAN, f64::NAN, f64::NAN]));
+    for t in &m.crm.terms {
+        coef.push(("crm".into(), t.name.clone(), [t.coef, t.se, t.p, t.mean, f64::NAN]));
+    }
+    let num = |k: usize| Column::Float(coef.iter().map(|c| c.2[k]).collect());
+    let coefficients = Table::default()
+        .with("model", Column::Text(coef.iter().map(|c| c.0.clone()).collect()))
+        .with("term", Column::Text(coef.iter().map(|c| c.1.clone()).collect()))
+        .with("coef", num(0))
+        .with("se", num(1))
+        .with("p", num(2))
+        .with("mean", num(3))
+        .with("sd", num(4));
+    let fusion_choice = Table::default()
+        .with("model", Column::Text(choice.iter().map(|c| c.0.to_string()).collect()))
+        .with("cohort", Column::Text(choice.iter().map(|c| c.1.clone()).collect()))
+        .with("harrell_c", Column::Float(choice.iter().map(|c| c.2).collect()))
+        .with("n", Column::Int(choice.iter().map(|c| c.3 as i64).collect()))
+        .with("chosen", Column::Bool(choice.iter().map(|c| c.0 == m.chosen).collect()));
+    let rows = m.crm.nomogram(7);
+    let months: Vec<f64> = m.crm.baseline.iter().map(|b| b.0).collect();
+    let mut nomogram = Table::default()
+        .with("variable", Column::Text(rows.iter().map(|r| r.variable.clone()).collect()))
+        .with("value", Column::Float(rows.iter().map(|r| r.value).collect()))
+        .with("points", Column::Float(rows.iter().map(|r| r.points).collect()));
+    for (k, t) in months.iter().enumerate() {
+        nomogram = nomogram.with(&format!("survival_{t:.0}"), Column::Float(rows.iter().map(|r| r.survival.get(k).copied().unwrap_or(f64::NAN)).collect()));
+    }
+    let parquet = |t: Table| t.to_parquet().map_err(ExecError::Retryable);
+    Ok(vec![
+        ("predictions.parquet".into(), parquet(predictions)?),
+        ("model_coefficients.parquet".into(), parquet(coefficients)?),
+        ("fusion_choice.parquet".into(), parquet(fusion_choice)?),
+        ("nomogram.parquet".into(), parquet(nomogram)?),
+        ("models.json".into(), serde_json::to_vec_pretty(m).map_err(|e| ExecError::Retryable(e.to_string()))?),
+    ])
+}
