@@ -119,6 +119,41 @@ pub struct RunArgs {
     out: PathBuf,
 }
 
+/// Arguments of `tacefusion validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// The trained study's model bundle (`model_bundle.tfb`), or the results folder of the run that
+    /// trained it (its latest job's bundle is used).
+    #[arg(long)]
+    model: PathBuf,
+    /// The study file of the new site's cohorts.
+    study: PathBuf,
+    /// Workers to start in this process.
+    #[arg(long, default_value_t = 2)]
+    workers: u32,
+    /// Output folder, as for `run`.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+/// The model bundle a finished job of `results` wrote (the latest job's when `job` is None).
+pub async fn bundle_of(results: &Path, job: Option<&str>) -> Result<PathBuf> {
+    let opened = tacefusion_proto::store::open_store(&results.to_string_lossy())?;
+    let index = tacefusion_coordinator::results::job_index(opened.store.as_ref(), job).await?;
+    let table = index.tables.get("model_bundle").and_then(|f| f.first()).ok_or_else(|| {
+        anyhow::anyhow!("{}: job {} wrote no model bundle (it did not train, or its models failed)", results.display(), index.job_id)
+    })?;
+    let folder = table.rsplit_once('/').map_or("", |(dir, _)| dir);
+    Ok(results.join(folder).join("model_bundle.tfb"))
+}
+
+/// Runs `validate`: the bundle's models on a new study's cohorts, nothing refitted.
+pub async fn validate(args: ValidateArgs) -> Result<()> {
+    let bundle = if args.model.is_dir() { bundle_of(&args.model, None).await? } else { args.model.clone() };
+    eprintln!("model bundle: {}", bundle.display());
+    run_job(&args.study, args.workers, &args.out, Some(&bundle)).await
+}
+
 /// Reads a token file (trimmed).
 pub fn read_token(file: &Option<PathBuf>) -> Result<Option<String>> {
     file.as_ref()
@@ -203,14 +238,18 @@ pub async fn worker(args: WorkerArgs) -> Result<()> {
     Ok(())
 }
 
-/// Submits a study file; returns the response.
-pub async fn submit_file(client: &mut Client, study: &Path) -> Result<pb::SubmitStudyResponse> {
+/// Submits a study file (to validate `bundle` on, when given); returns the response.
+pub async fn submit_file(client: &mut Client, study: &Path, bundle: Option<&Path>) -> Result<pb::SubmitStudyResponse> {
     let text = std::fs::read_to_string(study).with_context(|| format!("reading {}", study.display()))?;
     let path = std::fs::canonicalize(study).with_context(|| format!("{}", study.display()))?;
+    let model_bundle = match bundle {
+        Some(b) => std::fs::canonicalize(b).with_context(|| format!("model bundle {}", b.display()))?.to_string_lossy().into_owned(),
+        None => String::new(),
+    };
     // the root span of the job's trace: the coordinator's and the workers' spans join it
     let span = tracing::info_span!("submit", study = %path.display());
     let r = client
-        .submit_study(pb::SubmitStudyRequest { study_toml: text, study_path: path.to_string_lossy().into_owned() })
+        .submit_study(pb::SubmitStudyRequest { study_toml: text, study_path: path.to_string_lossy().into_owned(), model_bundle })
         .instrument(span)
         .await
         .map_err(|s| anyhow::anyhow!("{}", s.message()))?;
@@ -234,13 +273,23 @@ pub async fn follow(client: &mut Client, job: &str) -> Result<pb::JobStatus> {
 
 /// Runs `run`: coordinator, workers and the job in this process.
 pub async fn run(args: RunArgs) -> Result<()> {
-    if args.workers == 0 {
+    run_job(&args.study, args.workers, &args.out, None).await?;
+    if let Ok(bundle) = bundle_of(&args.out, None).await {
+        eprintln!("model bundle: {} (tacefusion validate --model {} NEW_STUDY.toml --out DIR)", bundle.display(), args.out.display());
+    }
+    Ok(())
+}
+
+/// A study (or the validation of `bundle` on it) on a coordinator and `workers` workers in this
+/// process, results in `out`.
+async fn run_job(study: &Path, workers: u32, out: &Path, bundle: Option<&Path>) -> Result<()> {
+    if workers == 0 {
         bail!("--workers must be at least 1");
     }
-    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let config = CoordinatorConfig {
-        state_dir: args.out.join("state"),
-        store: args.out.to_string_lossy().into_owned(),
+        state_dir: out.join("state"),
+        store: out.to_string_lossy().into_owned(),
         token: None,
         tls: None,
         scheduler: SchedulerConfig::default(),
@@ -255,20 +304,20 @@ pub async fn run(args: RunArgs) -> Result<()> {
             serve(&config, shared, listener, async move { while stop.changed().await.is_ok() && !*stop.borrow() {} }).await
         })
     };
-    let mut workers = Vec::new();
-    for _ in 0..args.workers {
+    let mut handles = Vec::new();
+    for _ in 0..workers {
         let config = worker_config(url.clone(), None, ClientTls::default(), 1, Duration::from_secs(5));
         let mut stop = stop_rx.clone();
-        workers.push(tokio::spawn(async move {
+        handles.push(tokio::spawn(async move {
             tacefusion_worker::pull::run(config, async move { while stop.changed().await.is_ok() && !*stop.borrow() {} }).await
         }));
     }
     let mut client = connect(&url, None, &ClientTls::default(), Duration::from_secs(10)).await?;
-    let submitted = submit_file(&mut client, &args.study).await?;
+    let submitted = submit_file(&mut client, study, bundle).await?;
     eprintln!("{}: {} tasks, {} already committed", submitted.job_id, submitted.tasks, submitted.already_committed);
     let status = follow(&mut client, &submitted.job_id).await?;
     let _ = stop_tx.send(true);
-    for w in workers {
+    for w in handles {
         if let Ok(Err(e)) = w.await {
             eprintln!("worker: {e}");
         }
@@ -278,7 +327,7 @@ pub async fn run(args: RunArgs) -> Result<()> {
         eprintln!("failed: {} ({}): {}", failed.task_id, failed.stage, failed.reason);
     }
     println!("{}", submitted.job_id);
-    eprintln!("results: tacefusion query --results {} \"SELECT * FROM metrics\"", args.out.display());
+    eprintln!("results: tacefusion query --results {} \"SELECT * FROM metrics\"", out.display());
     match pb::JobState::try_from(status.state) {
         Ok(pb::JobState::Succeeded) | Ok(pb::JobState::SucceededWithFailures) => Ok(()),
         _ => bail!("{} ended {:?}: {}", submitted.job_id, pb::JobState::try_from(status.state).ok(), status.message),

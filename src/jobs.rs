@@ -17,6 +17,10 @@ use crate::progress::bars;
 pub struct SubmitArgs {
     /// The study file.
     study: PathBuf,
+    /// Validate this model bundle (a file the coordinator and workers can read) on the study's
+    /// cohorts instead of training.
+    #[arg(long)]
+    model: Option<PathBuf>,
     #[command(flatten)]
     address: CoordinatorAddress,
 }
@@ -84,7 +88,7 @@ fn status_json(s: &pb::JobStatus) -> serde_json::Value {
 /// Runs `submit`: prints the job id.
 pub async fn submit(args: SubmitArgs) -> Result<()> {
     let mut client = args.address.client().await?;
-    let r = submit_file(&mut client, &args.study).await?;
+    let r = submit_file(&mut client, &args.study, args.model.as_deref()).await?;
     eprintln!("{} tasks, {} already committed", r.tasks, r.already_committed);
     println!("{}", r.job_id);
     Ok(())

@@ -36,6 +36,8 @@ enum Command {
     Radiomics(radiomics::RadiomicsArgs),
     /// Run a study on a coordinator and N workers in this process (gRPC over loopback).
     Run(cluster::RunArgs),
+    /// Score a new site's cohorts with a trained study's model bundle, unchanged, and evaluate them.
+    Validate(cluster::ValidateArgs),
     /// Serve the coordinator (planner, scheduler, durable state, results).
     Coordinator(cluster::CoordinatorArgs),
     /// Pull and run tasks from a coordinator.
@@ -68,6 +70,7 @@ fn main() {
         Command::Synth(args) => synth::run(args),
         Command::Radiomics(args) => radiomics::run(args),
         Command::Run(args) => block_on("tacefusion-run", cluster::run(args)),
+        Command::Validate(args) => block_on("tacefusion-validate", cluster::validate(args)),
         Command::Coordinator(args) => block_on("tacefusion-coordinator", cluster::coordinator(args)),
         Command::Worker(args) => block_on("tacefusion-worker", cluster::worker(args)),
         Command::Submit(args) => block_on("tacefusion-client", jobs::submit(args)),

@@ -12,6 +12,7 @@ use std::time::SystemTime;
 
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use tacefusion_core::bundle::ModelBundle;
 use tacefusion_core::study::PhaseFiles;
 use tacefusion_core::{Study, Table};
 
@@ -22,6 +23,14 @@ mod deep;
 /// Why a study could not be planned.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
+    /// The model bundle to validate is unreadable or does not fit the study.
+    #[error("model bundle {file}: {detail}")]
+    Bundle {
+        /// The bundle file.
+        file: String,
+        /// What is wrong.
+        detail: String,
+    },
     /// An input file could not be read.
     #[error("cohort {cohort}: {file}: {detail}")]
     Input {
@@ -101,20 +110,52 @@ pub(crate) struct CohortTasks<'a> {
 
 /// Plans a study: the tasks in dependency order (every task after its inputs).
 pub fn plan(study: &Study, study_file: &Path, digests: &mut DigestCache) -> Result<Vec<PlannedTask>, PlanError> {
+    plan_with(study, study_file, digests, None)
+}
+
+/// Plans the validation of a trained study's model bundle on the cohorts of `study`: inputs made
+/// with the bundle's settings (the study's own `[preprocess]` and `[radiomics]` are not used), every
+/// cohort scored with the bundle's models unchanged and evaluated. Nothing is trained.
+pub fn plan_validation(study: &Study, study_file: &Path, digests: &mut DigestCache, bundle: &Path) -> Result<Vec<PlannedTask>, PlanError> {
+    plan_with(study, study_file, digests, Some(bundle))
+}
+
+fn plan_with(study: &Study, study_file: &Path, digests: &mut DigestCache, bundle: Option<&Path>) -> Result<Vec<PlannedTask>, PlanError> {
     let mut tasks = Vec::new();
     let mut fan_in = Vec::new();
     let mut planned = Vec::new();
-    let crop_settings = json!({
+    let mut crop_settings = json!({
         "spacing_mm": study.preprocess.crop_spacing_mm.unwrap_or(study.preprocess.spacing_mm),
         "hu_window": study.preprocess.hu_window,
         "crop_size": study.preprocess.crop_size,
     });
-    let radiomics_settings = json!({
+    let mut radiomics_settings = json!({
         "bin_width": study.radiomics.bin_width,
         "log_sigmas_mm": study.radiomics.log_sigmas_mm,
         "wavelet": study.radiomics.wavelet,
         "spacing_mm": study.preprocess.spacing_mm,
     });
+    let bundle = match bundle {
+        None => None,
+        Some(path) => {
+            let err = |detail: String| PlanError::Bundle { file: path.display().to_string(), detail };
+            let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+            let b = ModelBundle::from_bytes(&bytes).map_err(|e| err(e.to_string()))?;
+            let settings = &b.header.settings;
+            crop_settings = settings.get("crop").cloned().ok_or_else(|| err("its header has no crop settings".into()))?;
+            radiomics_settings = settings.get("radiomics").cloned().ok_or_else(|| err("its header has no radiomic settings".into()))?;
+            let phases: Vec<String> = serde_json::from_value(settings.get("phases").cloned().unwrap_or_default()).unwrap_or_default();
+            for c in &study.cohorts {
+                if let Some(images) = c.images.as_ref().filter(|i| i.phases != phases) {
+                    return Err(err(format!(
+                        "cohort {} has phases {:?}; the bundle's network was trained on {phases:?}",
+                        c.name, images.phases
+                    )));
+                }
+            }
+            Some((path.display().to_string(), digests.digest(path).map_err(|e| err(e.to_string()))?))
+        }
+    };
     for cohort in &study.cohorts {
         let clinical = PathBuf::from(Study::resolve(study_file, &cohort.clinical));
         let input_err =
@@ -203,10 +244,22 @@ pub fn plan(study: &Study, study_file: &Path, digests: &mut DigestCache) -> Resu
         }
         planned.push(CohortTasks { cohort, ingest: (ingest_id, ingest_key), preprocess, radiomics });
     }
-    let models = deep::plan(study, &planned);
+    let models = match &bundle {
+        Some((path, digest)) => deep::plan_validation(&planned, path, digest),
+        None => {
+            let training = planned.iter().find(|c| c.cohort.role == tacefusion_core::CohortRole::Training);
+            let images = training.and_then(|t| t.cohort.images.as_ref());
+            let inputs = json!({
+                "crop": crop_settings, "radiomics": radiomics_settings,
+                "label": images.map(|i| i.label), "phases": images.map(|i| i.phases.clone()),
+            });
+            deep::plan(study, &planned, &inputs)
+        }
+    };
     // evaluation of each cohort: the clinical scores from its ingest, the models when they exist
     // (the training cohort's survival for Uno's C and the time-dependent AUC)
-    let training_cohort = planned.iter().find(|c| c.cohort.role == tacefusion_core::CohortRole::Training);
+    // (a validation job's training survival comes with the bundle)
+    let training_cohort = planned.iter().find(|c| c.cohort.role == tacefusion_core::CohortRole::Training).filter(|_| bundle.is_none());
     let training = training_cohort.map(|c| c.ingest.clone());
     let find = |id: &str| models.iter().find(|t| t.id == id).map(|t| (t.id.clone(), t.key.clone()));
     for c in &planned {
@@ -224,6 +277,7 @@ pub fn plan(study: &Study, study_file: &Path, digests: &mut DigestCache) -> Resu
         deps.extend(training.iter().filter(|t| t.0 != c.ingest.0).cloned());
         deps.extend(find(&format!("score/{}", c.cohort.name)));
         deps.extend(find(&format!("fusion/apply/{}", c.cohort.name)).or_else(|| find("fusion/fit")));
+        deps.extend(find("bundle/unpack"));
         let keys: Vec<String> = deps.iter().map(|d| d.1.clone()).collect();
         fan_in.push(PlannedTask {
             id: format!("evaluate/{}", c.cohort.name),

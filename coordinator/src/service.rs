@@ -24,7 +24,7 @@ use tacefusion_proto::v1 as pb;
 use tacefusion_proto::v1::coordinator_server::Coordinator;
 use tonic::{Request, Response, Status};
 
-use crate::planner::plan;
+use crate::planner::{plan, plan_validation};
 use crate::scheduler::{JobEntry, JobState, Scheduler, TaskStatus};
 use crate::shared::Shared;
 use crate::task::{FailureKind, Manifest, OutputFile, attempt_dir, manifest_path};
@@ -244,9 +244,14 @@ impl Coordinator for CoordinatorService {
         let path = PathBuf::from(&r.study_path);
         let study = Study::parse(&r.study_toml, &path).map_err(|e| Status::invalid_argument(e.to_string()))?;
         let shared = self.shared.clone();
+        let bundle = (!r.model_bundle.is_empty()).then(|| PathBuf::from(&r.model_bundle));
         let (study, tasks) = tokio::task::spawn_blocking(move || {
             let mut digests = shared.digests.lock().expect("digest lock");
-            plan(&study, &path, &mut digests).map(|t| (study, t))
+            match &bundle {
+                Some(b) => plan_validation(&study, &path, &mut digests, b),
+                None => plan(&study, &path, &mut digests),
+            }
+            .map(|t| (study, t))
         })
         .await
         .map_err(|e| Status::internal(e.to_string()))?

@@ -20,6 +20,8 @@ pub enum Stage {
     Score,
     /// Rad-score, early and late fusion, the CRM, fitted on training and applied to every cohort.
     Fusion,
+    /// The model bundle: packed after training, unpacked to validate a new site's cohort.
+    Bundle,
     /// The clinical scores of one cohort, evaluated: `predictions`, `metrics`, `km_curves`.
     Evaluate,
     /// Does nothing: the scheduler benchmark's tasks.
@@ -28,8 +30,17 @@ pub enum Stage {
 
 impl Stage {
     /// Every stage, in pipeline order.
-    pub const ALL: [Stage; 8] =
-        [Stage::Ingest, Stage::Preprocess, Stage::Radiomics, Stage::Train, Stage::Score, Stage::Fusion, Stage::Evaluate, Stage::Noop];
+    pub const ALL: [Stage; 9] = [
+        Stage::Ingest,
+        Stage::Preprocess,
+        Stage::Radiomics,
+        Stage::Train,
+        Stage::Score,
+        Stage::Fusion,
+        Stage::Bundle,
+        Stage::Evaluate,
+        Stage::Noop,
+    ];
 
     /// The name used in task ids, paths and the protocol.
     pub fn name(self) -> &'static str {
@@ -40,6 +51,7 @@ impl Stage {
             Stage::Train => "train",
             Stage::Score => "score",
             Stage::Fusion => "fusion",
+            Stage::Bundle => "bundle",
             Stage::Evaluate => "evaluate",
             Stage::Noop => "noop",
         }
@@ -53,12 +65,14 @@ impl Stage {
     /// Version of the stage's code, part of its keys.
     pub fn code_version(self) -> u32 {
         match self {
-            Stage::Ingest => 1,
+            // 2: encephalopathy written with the clinical table's codes (grade1_2, grade3_4)
+            Stage::Ingest => 2,
             Stage::Preprocess => 1,
             Stage::Radiomics => 1,
             Stage::Train => 1,
             Stage::Score => 1,
             Stage::Fusion => 1,
+            Stage::Bundle => 1,
             Stage::Evaluate => 1,
             Stage::Noop => 1,
         }

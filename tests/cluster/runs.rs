@@ -168,3 +168,44 @@ fn deep_learning_found_the_planted_tumour_biology(study: &std::path::Path, got: 
     eprintln!("deep score vs planted h: Spearman {rho:.3} over {} patients", risk.len());
     assert!(rho > 0.3, "Spearman {rho:.3} between the deep score and h over {} patients", risk.len());
 }
+
+/// CSV rows of one query.
+fn query(results: &std::path::Path, sql: &str) -> String {
+    ok(&["query", "--results", results.to_str().unwrap(), "--csv", sql])
+}
+
+#[test]
+fn a_model_bundle_scores_another_sites_cohorts_unchanged() {
+    let dir = scratch("validate");
+    let study = small_study(&dir);
+    let trained = dir.join("trained");
+    ok(&["run", study.to_str().unwrap(), "--workers", "2", "--out", trained.to_str().unwrap()]);
+    // the new site: the same files under another study (a site sends its own cohorts)
+    let validated = dir.join("validated");
+    let out =
+        tacefusion(&["validate", "--model", trained.to_str().unwrap(), study.to_str().unwrap(), "--out", validated.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("model_bundle.tfb"), "{stderr}");
+    // nothing was trained or fitted: no CV run, no fusion fit, the bundle unpacked once
+    let stages = query(&validated, "SELECT part FROM model_bundle ORDER BY part");
+    assert_eq!(stages.lines().skip(1).collect::<Vec<_>>(), ["deep_model.json", "models.json", "network.mpk", "training_survival.parquet"]);
+    let missing = tacefusion(&["query", "--results", validated.to_str().unwrap(), "SELECT * FROM cv_runs"]);
+    assert!(!missing.status.success(), "a validation job trains nothing");
+    // the same patients get the same scores and the same C as in the training run
+    let sql = "SELECT cohort, patient_id, model, \"group\", risk FROM predictions WHERE model IN ('deep', 'radiomic', 'efm', 'lfm', 'crm') ORDER BY cohort, model, patient_id";
+    let (a, b) = (query(&trained, sql), query(&validated, sql));
+    assert!(a.lines().count() > 100, "{a}");
+    assert_eq!(a, b, "scores of the bundle differ from those of the trained run");
+    let sql = "SELECT cohort, model, metric, value, ci_lower, ci_upper FROM metrics WHERE model = 'crm' ORDER BY cohort, metric";
+    assert_eq!(query(&trained, sql), query(&validated, sql));
+    // a damaged bundle is refused with its file named
+    let bundle = stderr.lines().find_map(|l| l.strip_prefix("model bundle: ")).unwrap().trim().to_string();
+    let damaged = dir.join("damaged.tfb");
+    let bytes = std::fs::read(&bundle).unwrap();
+    std::fs::write(&damaged, &bytes[..bytes.len() / 2]).unwrap();
+    let out =
+        tacefusion(&["validate", "--model", damaged.to_str().unwrap(), study.to_str().unwrap(), "--out", dir.join("v2").to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("damaged.tfb") && stderr.contains("truncated"), "{stderr}");
+}

@@ -66,6 +66,7 @@ pub fn execute(
         "train" => stages::train::run(spec, inputs, checkpoints),
         "score" => stages::score::run(spec, inputs),
         "fusion" => stages::fusion::run(spec, inputs),
+        "bundle" => stages::bundle::run(spec, inputs),
         "evaluate" => stages::evaluate::run(spec, inputs),
         "noop" => Ok(vec![]),
         other => Err(ExecError::BadInput(format!("this worker has no executor for stage {other:?}"))),

@@ -45,8 +45,10 @@ fn fan_in(id: String, stage: Stage, spec: serde_json::Value, mut deps: Vec<(Stri
     }
 }
 
-/// The deep-learning tasks, in dependency order; none without a training cohort with images.
-pub(crate) fn plan(study: &Study, cohorts: &[CohortTasks<'_>]) -> Vec<PlannedTask> {
+/// The models' tasks, in dependency order; none without a training cohort with images.
+/// `inputs` is what new patients' inputs must be made with (crop and radiomic settings), kept in
+/// the model bundle.
+pub(crate) fn plan(study: &Study, cohorts: &[CohortTasks<'_>], inputs: &serde_json::Value) -> Vec<PlannedTask> {
     let Some(training) = cohorts.iter().find(|c| c.cohort.role == CohortRole::Training && !c.preprocess.is_empty()) else {
         return Vec::new();
     };
@@ -106,9 +108,57 @@ pub(crate) fn plan(study: &Study, cohorts: &[CohortTasks<'_>]) -> Vec<PlannedTas
     let fit = fusion_task("fusion/fit".into(), spec, fitting.iter().flat_map(|c| inputs_of(c)).collect());
     let fitted = (fit.id.clone(), fit.key.clone());
     tasks.push(fit);
+    // the model bundle: what another site needs to score its patients with this study
+    let spec = json!({ "kind": "pack", "study": study.study.name, "training": training.cohort.name, "settings": inputs });
+    let deps = vec![network.clone(), fitted.clone(), training.ingest.clone()];
+    tasks.push(bundle_task("bundle/pack".into(), spec, deps));
     for c in cohorts.iter().filter(|c| !fitting.iter().any(|f| f.cohort.name == c.cohort.name)) {
         let spec = json!({ "kind": "apply", "cohorts": [c.cohort.name] });
         let deps = std::iter::once(fitted.clone()).chain(inputs_of(c)).collect();
+        tasks.push(fusion_task(format!("fusion/apply/{}", c.cohort.name), spec, deps));
+    }
+    tasks
+}
+
+/// A bundle task.
+fn bundle_task(id: String, spec: serde_json::Value, deps: Vec<(String, String)>) -> PlannedTask {
+    let keys: Vec<String> = deps.iter().map(|(_, k)| k.clone()).collect();
+    PlannedTask {
+        id,
+        stage: Stage::Bundle,
+        key: task_key(Stage::Bundle, &spec, &keys),
+        spec: spec.to_string(),
+        deps: deps.into_iter().map(|(id, _)| id).collect(),
+        cpu_slots: 1,
+        gpus: 0,
+        partial_inputs: false,
+    }
+}
+
+/// The models' tasks of a validation job: the bundle unpacked (its file's digest is the key's
+/// input), then every cohort scored with it unchanged. Nothing is trained or refitted.
+pub(crate) fn plan_validation(cohorts: &[CohortTasks<'_>], bundle: &str, digest: &str) -> Vec<PlannedTask> {
+    let spec = json!({ "kind": "unpack", "bundle": bundle, "files": [bundle] });
+    let key = task_key(Stage::Bundle, &json!({ "kind": "unpack" }), &[digest.to_string()]);
+    let unpack = PlannedTask {
+        id: "bundle/unpack".into(),
+        stage: Stage::Bundle,
+        key,
+        spec: spec.to_string(),
+        deps: vec![],
+        cpu_slots: 1,
+        gpus: 0,
+        partial_inputs: false,
+    };
+    let unpacked = (unpack.id.clone(), unpack.key.clone());
+    let mut tasks = vec![unpack];
+    for c in cohorts.iter().filter(|c| !c.preprocess.is_empty()) {
+        let spec = json!({ "cohort": c.cohort.name });
+        let score = fan_in(format!("score/{}", c.cohort.name), Stage::Score, spec, vec![unpacked.clone()], c);
+        let mut deps = vec![unpacked.clone(), (score.id.clone(), score.key.clone()), c.ingest.clone()];
+        deps.extend(c.radiomics.iter().cloned());
+        tasks.push(score);
+        let spec = json!({ "kind": "apply", "cohorts": [c.cohort.name] });
         tasks.push(fusion_task(format!("fusion/apply/{}", c.cohort.name), spec, deps));
     }
     tasks

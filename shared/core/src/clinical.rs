@@ -103,8 +103,10 @@ pub enum Encephalopathy {
     /// absent
     None,
     /// West Haven grade I-II (or controlled)
+    #[serde(rename = "grade1_2")]
     Grade1To2,
     /// West Haven grade III-IV (or refractory)
+    #[serde(rename = "grade3_4")]
     Grade3To4,
 }
 

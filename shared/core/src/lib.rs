@@ -14,6 +14,7 @@
 //! # Ok::<(), tacefusion_core::UnitError>(())
 //! ```
 
+pub mod bundle;
 pub mod clinical;
 pub mod study;
 pub mod table;

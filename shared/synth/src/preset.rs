@@ -156,8 +156,8 @@ impl Preset {
             ),
             Preset::Paper => (
                 PreprocessSettings { crop_size: [24, 24, 24], crop_spacing_mm: Some(3.0), ..preprocess },
-                TrainSettings { epochs: 12, batch_size: 32, learning_rate: 2e-3, width: 8, depth: 3, patience: 4, ..Default::default() },
-                SweepSettings { folds: 3, seeds: vec![1], learning_rates: vec![1e-3, 3e-3], widths: vec![8], depths: vec![3] },
+                TrainSettings { epochs: 10, batch_size: 32, learning_rate: 2e-3, width: 8, depth: 3, patience: 3, ..Default::default() },
+                SweepSettings { folds: 3, seeds: vec![1], learning_rates: vec![2e-3], widths: vec![8], depths: vec![3] },
             ),
         }
     }

@@ -17,7 +17,9 @@ use std::collections::HashMap;
 use sha2::{Digest, Sha256};
 use tacefusion_survival::bootstrap::{paired_concordance, percentile_interval};
 use tacefusion_survival::clinical::{self, ClinicalFindings, Stratum};
-use tacefusion_survival::{CoxModel, CoxOptions, Covariates, KaplanMeier, LogRankTest, cumulative_dynamic_auc, harrell_c, uno_c};
+use tacefusion_survival::{
+    Covariates, CoxModel, CoxOptions, KaplanMeier, LogRankTest, SurvivalData, cumulative_dynamic_auc, harrell_c, uno_c,
+};
 
 use crate::executor::{ExecError, InputFile, OutputFile, number, text};
 use crate::stages::fusion::GROUPS;
@@ -103,12 +105,26 @@ pub fn run(spec: &serde_json::Value, inputs: &[InputFile]) -> Result<Vec<OutputF
     let role = spec.get("role").and_then(|v| v.as_str()).unwrap_or("");
     let replicates = (number(spec, "bootstrap_replicates")? as usize).max(2);
     let study_seed = spec.get("seed").and_then(|v| v.as_u64()).unwrap_or(0);
-    let months: Vec<f64> = spec.get("auc_months").and_then(|v| v.as_array()).map(|a| a.iter().filter_map(|x| x.as_f64()).collect()).unwrap_or_default();
-    let scores: Vec<String> =
-        spec.get("scores").and_then(|v| v.as_array()).map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect()).unwrap_or_default();
+    let months: Vec<f64> =
+        spec.get("auc_months").and_then(|v| v.as_array()).map(|a| a.iter().filter_map(|x| x.as_f64()).collect()).unwrap_or_default();
+    let scores: Vec<String> = spec
+        .get("scores")
+        .and_then(|v| v.as_array())
+        .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+        .unwrap_or_default();
     let p = Patients::read(inputs, cohort)?;
     // the training cohort's survival: the censoring distribution of Uno's C and the AUC
-    let training = spec.get("training").and_then(|v| v.as_str()).and_then(|t| Patients::read(inputs, t).ok()).map(|t| t.data);
+    let training = match inputs.iter().find(|f| f.path.ends_with("/training_survival.parquet")) {
+        // a validation job: the bundle carries the training cohort's survival
+        Some(f) => {
+            let t = ReadTable::read(&f.path, f.bytes.clone())?;
+            Some(
+                SurvivalData::new(t.floats("os_months")?.to_vec(), t.bools("death")?.to_vec())
+                    .map_err(|e| ExecError::BadInput(format!("{}: {e}", f.path)))?,
+            )
+        }
+        None => spec.get("training").and_then(|v| v.as_str()).and_then(|t| Patients::read(inputs, t).ok()).map(|t| t.data),
+    };
 
     let mut models: Vec<Scored> = Vec::new();
     for name in &scores {
@@ -162,7 +178,8 @@ pub fn run(spec: &serde_json::Value, inputs: &[InputFile]) -> Result<Vec<OutputF
                 metric("logrank_chi2", lr.chi2, f64::NAN, f64::NAN);
                 metric("logrank_p", lr.p, f64::NAN, f64::NAN);
             }
-            let mut labels: Vec<(i64, String)> = idx.iter().map(|&i| (m.per[i].as_ref().unwrap().1, m.per[i].as_ref().unwrap().2.clone())).collect();
+            let mut labels: Vec<(i64, String)> =
+                idx.iter().map(|&i| (m.per[i].as_ref().unwrap().1, m.per[i].as_ref().unwrap().2.clone())).collect();
             labels.sort();
             labels.dedup();
             for (g, label) in &labels {
@@ -178,7 +195,9 @@ pub fn run(spec: &serde_json::Value, inputs: &[InputFile]) -> Result<Vec<OutputF
                 let present: Vec<i64> = labels.iter().map(|l| l.0).filter(|&g| g > 0).collect();
                 let columns: Vec<Vec<f64>> = present.iter().map(|&g| groups.iter().map(|&x| (x == g) as u8 as f64).collect()).collect();
                 let names: Vec<String> = present.iter().map(|&g| format!("hr_{}_vs_low", GROUPS[g as usize])).collect();
-                if let Ok(fit) = Covariates::from_columns(names.clone(), &columns).and_then(|x| CoxModel::fit(&x, &data, &CoxOptions::default())) {
+                if let Ok(fit) =
+                    Covariates::from_columns(names.clone(), &columns).and_then(|x| CoxModel::fit(&x, &data, &CoxOptions::default()))
+                {
                     for (k, name) in names.iter().enumerate() {
                         metric(name, fit.hazard_ratio[k], fit.coef_lower[k].exp(), fit.coef_upper[k].exp());
                     }

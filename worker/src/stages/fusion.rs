@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use tacefusion_models::crm::{Crm, CrmSettings, FUSION_TERM};
 use tacefusion_models::signature::{Signature, SignatureSettings};
 use tacefusion_survival::clinical::albi;
-use tacefusion_survival::{CoxModel, CoxOptions, Covariates, harrell_c};
+use tacefusion_survival::{Covariates, CoxModel, CoxOptions, harrell_c};
 
 use crate::executor::{ExecError, InputFile, OutputFile, number, text};
 use crate::stages::patients::Patients;
@@ -134,7 +134,11 @@ pub fn run(spec: &serde_json::Value, inputs: &[InputFile]) -> Result<Vec<OutputF
 type Choice = Vec<(&'static str, String, f64, usize)>;
 
 /// Fits every model on the training cohort.
-fn fit(spec: &serde_json::Value, inputs: &[InputFile], feats: &BTreeMap<(String, String), Features>) -> Result<(FittedModels, Choice), ExecError> {
+fn fit(
+    spec: &serde_json::Value,
+    inputs: &[InputFile],
+    feats: &BTreeMap<(String, String), Features>,
+) -> Result<(FittedModels, Choice), ExecError> {
     let training = text(spec, "training")?;
     let internal = spec.get("internal_validation").and_then(|v| v.as_str());
     let seed = number(spec, "seed")? as u64;
@@ -155,8 +159,11 @@ fn fit(spec: &serde_json::Value, inputs: &[InputFile], feats: &BTreeMap<(String,
         names
     };
     let deep_names: Vec<String> = {
-        let mut n: Vec<String> =
-            feats.iter().filter(|((c, _), _)| c == training).flat_map(|(_, f)| f.values.keys().filter(|k| k.starts_with("deep_")).cloned()).collect();
+        let mut n: Vec<String> = feats
+            .iter()
+            .filter(|((c, _), _)| c == training)
+            .flat_map(|(_, f)| f.values.keys().filter(|k| k.starts_with("deep_")).cloned())
+            .collect();
         n.sort();
         n.dedup();
         n
@@ -164,7 +171,10 @@ fn fit(spec: &serde_json::Value, inputs: &[InputFile], feats: &BTreeMap<(String,
     let complete = |f: &Features| f.deep.is_some() && radiomic_names.iter().chain(&deep_names).all(|n| f.values.contains_key(n));
     let rows: Vec<usize> = (0..train.ids.len()).filter(|&i| get(training, &train.ids[i]).is_some_and(complete)).collect();
     if rows.len() < 20 {
-        return Err(bad(format!("only {} training patients have a deep score and every radiomic feature: too few to fit the models", rows.len())));
+        return Err(bad(format!(
+            "only {} training patients have a deep score and every radiomic feature: too few to fit the models",
+            rows.len()
+        )));
     }
     let data = train.data.select(&rows);
     let column = |name: &str| -> Vec<f64> { rows.iter().map(|&i| get(training, &train.ids[i]).unwrap().values[name]).collect() };
@@ -189,7 +199,8 @@ fn fit(spec: &serde_json::Value, inputs: &[InputFile], feats: &BTreeMap<(String,
     let efm_score = |f: &Features| score(&efm, f);
     let fusions: [(&'static str, &dyn Fn(&Features) -> Option<f64>); 2] = [("efm", &efm_score), ("lfm", &lfm_score)];
     for (name, f) in fusions {
-        let scored: Vec<(usize, f64)> = (0..held.ids.len()).filter_map(|i| get(choose_on, &held.ids[i]).and_then(f).map(|s| (i, s))).collect();
+        let scored: Vec<(usize, f64)> =
+            (0..held.ids.len()).filter_map(|i| get(choose_on, &held.ids[i]).and_then(f).map(|s| (i, s))).collect();
         let idx: Vec<usize> = scored.iter().map(|s| s.0).collect();
         let c = harrell_c(&held.data.select(&idx), &scored.iter().map(|s| s.1).collect::<Vec<_>>()).map(|c| c.c_index).unwrap_or(f64::NAN);
         if c > best.1 || (c == best.1 && name == "lfm") {
@@ -203,8 +214,11 @@ fn fit(spec: &serde_json::Value, inputs: &[InputFile], feats: &BTreeMap<(String,
     // the clinical-radiologic model
     let fusion_train: Vec<f64> = rows.iter().map(|&i| fusion_of(get(training, &train.ids[i]).unwrap()).unwrap()).collect();
     let names: Vec<&str> = clinical_candidates(&train.findings[0]).iter().map(|c| c.0).collect();
-    let clinical: Vec<(String, Vec<f64>)> =
-        names.iter().enumerate().map(|(k, n)| (n.to_string(), rows.iter().map(|&i| clinical_candidates(&train.findings[i])[k].1).collect())).collect();
+    let clinical: Vec<(String, Vec<f64>)> = names
+        .iter()
+        .enumerate()
+        .map(|(k, n)| (n.to_string(), rows.iter().map(|&i| clinical_candidates(&train.findings[i])[k].1).collect()))
+        .collect();
     let crm = Crm::fit(&fusion_train, &clinical, &data, &CrmSettings { minprop, ..Default::default() }).map_err(bad)?;
     Ok((FittedModels { radscore, efm, lfm, chosen, crm }, choice_rows))
 }
@@ -227,9 +241,13 @@ fn score_cohorts(
             let (Some(r), Some(e), Some(l)) = (score(&models.radscore, f), score(&models.efm, f), lfm(f)) else { continue };
             let fusion = if models.chosen == "efm" { e } else { l };
             let candidates = clinical_candidates(&p.findings[i]);
-            let lp = models.crm.linear_predictor(|n| if n == FUSION_TERM { Some(fusion) } else { candidates.iter().find(|c| c.0 == n).map(|c| c.1) });
+            let lp = models
+                .crm
+                .linear_predictor(|n| if n == FUSION_TERM { Some(fusion) } else { candidates.iter().find(|c| c.0 == n).map(|c| c.1) });
             let Some(lp) = lp else { continue };
-            for (model, value, group) in [("radiomic", r, ""), ("efm", e, ""), ("lfm", l, ""), ("crm", lp, GROUPS[models.crm.group(lp) as usize])] {
+            for (model, value, group) in
+                [("radiomic", r, ""), ("efm", e, ""), ("lfm", l, ""), ("crm", lp, GROUPS[models.crm.group(lp) as usize])]
+            {
                 pred.push([cohort.clone(), id.clone(), model.into(), group.into()]);
                 risk.push(value);
             }
@@ -240,7 +258,12 @@ fn score_cohorts(
 
 fn predictions(pred: &[[String; 4]], risk: &[f64]) -> Table {
     let col = |k: usize| Column::Text(pred.iter().map(|r| r[k].clone()).collect());
-    Table::default().with("cohort", col(0)).with("patient_id", col(1)).with("model", col(2)).with("group", col(3)).with("risk", Column::Float(risk.to_vec()))
+    Table::default()
+        .with("cohort", col(0))
+        .with("patient_id", col(1))
+        .with("model", col(2))
+        .with("group", col(3))
+        .with("risk", Column::Float(risk.to_vec()))
 }
 
 fn fitted_outputs(m: &FittedModels, pred: &[[String; 4]], risk: &[f64], choice: &Choice) -> Result<Vec<OutputFile>, ExecError> {
@@ -279,7 +302,10 @@ fn fitted_outputs(m: &FittedModels, pred: &[[String; 4]], risk: &[f64], choice: 
         .with("value", Column::Float(rows.iter().map(|r| r.value).collect()))
         .with("points", Column::Float(rows.iter().map(|r| r.points).collect()));
     for (k, t) in months.iter().enumerate() {
-        nomogram = nomogram.with(&format!("survival_{t:.0}"), Column::Float(rows.iter().map(|r| r.survival.get(k).copied().unwrap_or(f64::NAN)).collect()));
+        nomogram = nomogram.with(
+            &format!("survival_{t:.0}"),
+            Column::Float(rows.iter().map(|r| r.survival.get(k).copied().unwrap_or(f64::NAN)).collect()),
+        );
     }
     let parquet = |t: Table| t.to_parquet().map_err(ExecError::Retryable);
     Ok(vec![

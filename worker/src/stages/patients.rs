@@ -69,4 +69,3 @@ fn from_table(c: &ReadTable) -> Result<Patients, ExecError> {
     }
     Ok(Patients { ids, data, findings })
 }
-

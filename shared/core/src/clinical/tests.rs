@@ -182,3 +182,18 @@ fn file_level_problems_are_errors() {
     let err = read_clinical(std::env::temp_dir().join("tacefusion-no-such-dir/x.csv"), "c", &ClinicalUnits::default()).unwrap_err();
     assert!(matches!(err, TableError::Read { .. }), "{err}");
 }
+
+#[test]
+fn stored_codes_are_the_clinical_tables_codes() {
+    // what ingest writes (serde) must read back through the same codes the clinical table uses
+    let name = |v: serde_json::Value| v.as_str().unwrap().to_string();
+    for (code, value) in Ascites::CODES {
+        assert_eq!(name(serde_json::to_value(value).unwrap()), code);
+    }
+    for (code, value) in Encephalopathy::CODES {
+        assert_eq!(name(serde_json::to_value(value).unwrap()), code);
+    }
+    for (code, value) in Sex::CODES {
+        assert_eq!(name(serde_json::to_value(value).unwrap()), code);
+    }
+}
