@@ -349,6 +349,7 @@ mod tests {
                 "train/final",
                 "score/training",
                 "fusion/fit",
+                "bundle/pack",
                 "evaluate/training",
             ]
         );
@@ -358,7 +359,7 @@ mod tests {
         for (id, key) in &before {
             let changed = after[id] != *key;
             // the cohort's fan-ins: evaluation and every model
-            let should = ["ingest", "evaluate", "train", "score", "fusion"].iter().any(|s| id.starts_with(s));
+            let should = ["ingest", "evaluate", "train", "score", "fusion", "bundle"].iter().any(|s| id.starts_with(s));
             assert_eq!(changed, should, "{id}");
         }
         assert!(after.contains_key("radiomics/training/P3/arterial") && after.contains_key("preprocess/training/P3"));
@@ -374,6 +375,7 @@ mod tests {
             "train/final",
             "score/training",
             "fusion/fit",
+            "bundle/pack",
             "evaluate/training",
         ];
         let want: Vec<&str> = ["preprocess/training/P2", "radiomics/training/P2/arterial"].into_iter().chain(deep).collect();

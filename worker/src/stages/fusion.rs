@@ -114,6 +114,10 @@ pub fn run(spec: &serde_json::Value, inputs: &[InputFile]) -> Result<Vec<OutputF
     match text(spec, "kind")? {
         "fit" => {
             let (models, choice) = fit(spec, inputs, &feats)?;
+            // scored with the coefficients as `models.json` keeps them (JSON text: the last bit of a
+            // number may differ), so that `apply` and a validation job give these cohorts the same scores
+            let kept = serde_json::to_vec(&models).map_err(|e| ExecError::Retryable(e.to_string()))?;
+            let models: FittedModels = serde_json::from_slice(&kept).map_err(|e| ExecError::Retryable(e.to_string()))?;
             let (pred, risk) = score_cohorts(&models, &cohorts, inputs, &feats);
             fitted_outputs(&models, &pred, &risk, &choice)
         }
