@@ -69,10 +69,12 @@ fn a_zombie_attempt_cannot_commit_and_its_files_are_never_read() {
     let dir = scratch("zombie");
     let study = small_study(&dir);
     let want = reference(&dir, &study);
-    let c = start_coordinator(&dir, free_port(), &["--lease-ms", "1000"]);
+    // leases of 3 s: short enough for the zombie's to expire, long enough that the honest workers'
+    // heartbeats (every second) get through while training tasks load every core
+    let c = start_coordinator(&dir, free_port(), &["--lease-ms", "3000"]);
     // a worker that never heartbeats and commits late: every lease it takes expires and is reassigned
     let zombie =
-        start_worker(&c.url, &["--slots", "1"], &[("TACEFUSION_TEST_NO_HEARTBEAT", "1"), ("TACEFUSION_TEST_COMMIT_DELAY_MS", "2500")]);
+        start_worker(&c.url, &["--slots", "1"], &[("TACEFUSION_TEST_NO_HEARTBEAT", "1"), ("TACEFUSION_TEST_COMMIT_DELAY_MS", "4500")]);
     let job = ok(&["submit", study.to_str().unwrap(), "--coordinator", &c.url]).trim().to_string();
     wait_until(Duration::from_secs(60), || metric(c.metrics, "tacefusion_leases_total") >= 1);
     let _honest: Vec<Proc> = (0..2).map(|_| start_worker(&c.url, &[], &[])).collect();
