@@ -244,11 +244,11 @@ fn plan_with(study: &Study, study_file: &Path, digests: &mut DigestCache, bundle
         }
         planned.push(CohortTasks { cohort, ingest: (ingest_id, ingest_key), preprocess, radiomics });
     }
+    let training_cohort = planned.iter().find(|c| c.cohort.role == tacefusion_core::CohortRole::Training);
     let models = match &bundle {
         Some((path, digest)) => deep::plan_validation(&planned, path, digest),
         None => {
-            let training = planned.iter().find(|c| c.cohort.role == tacefusion_core::CohortRole::Training);
-            let images = training.and_then(|t| t.cohort.images.as_ref());
+            let images = training_cohort.and_then(|t| t.cohort.images.as_ref());
             let inputs = json!({
                 "crop": crop_settings, "radiomics": radiomics_settings,
                 "label": images.map(|i| i.label), "phases": images.map(|i| i.phases.clone()),
@@ -259,7 +259,7 @@ fn plan_with(study: &Study, study_file: &Path, digests: &mut DigestCache, bundle
     // evaluation of each cohort: the clinical scores from its ingest, the models when they exist
     // (the training cohort's survival for Uno's C and the time-dependent AUC)
     // (a validation job's training survival comes with the bundle)
-    let training_cohort = planned.iter().find(|c| c.cohort.role == tacefusion_core::CohortRole::Training).filter(|_| bundle.is_none());
+    let training_cohort = training_cohort.filter(|_| bundle.is_none());
     let training = training_cohort.map(|c| c.ingest.clone());
     let find = |id: &str| models.iter().find(|t| t.id == id).map(|t| (t.id.clone(), t.key.clone()));
     for c in &planned {

@@ -32,17 +32,7 @@ pub(crate) fn configurations(study: &Study) -> Vec<serde_json::Value> {
 fn fan_in(id: String, stage: Stage, spec: serde_json::Value, mut deps: Vec<(String, String)>, c: &CohortTasks<'_>) -> PlannedTask {
     deps.push(c.ingest.clone());
     deps.extend(c.preprocess.iter().cloned());
-    let keys: Vec<String> = deps.iter().map(|(_, k)| k.clone()).collect();
-    PlannedTask {
-        id,
-        stage,
-        key: task_key(stage, &spec, &keys),
-        spec: spec.to_string(),
-        deps: deps.into_iter().map(|(id, _)| id).collect(),
-        cpu_slots: 1,
-        gpus: 0,
-        partial_inputs: true,
-    }
+    task(id, stage, spec, deps, true)
 }
 
 /// The models' tasks, in dependency order; none without a training cohort with images.
@@ -111,7 +101,7 @@ pub(crate) fn plan(study: &Study, cohorts: &[CohortTasks<'_>], inputs: &serde_js
     // the model bundle: what another site needs to score its patients with this study
     let spec = json!({ "kind": "pack", "study": study.study.name, "training": training.cohort.name, "settings": inputs });
     let deps = vec![network.clone(), fitted.clone(), training.ingest.clone()];
-    tasks.push(bundle_task("bundle/pack".into(), spec, deps));
+    tasks.push(task("bundle/pack".into(), Stage::Bundle, spec, deps, false));
     for c in cohorts.iter().filter(|c| !fitting.iter().any(|f| f.cohort.name == c.cohort.name)) {
         let spec = json!({ "kind": "apply", "cohorts": [c.cohort.name] });
         let deps = std::iter::once(fitted.clone()).chain(inputs_of(c)).collect();
@@ -120,36 +110,13 @@ pub(crate) fn plan(study: &Study, cohorts: &[CohortTasks<'_>], inputs: &serde_js
     tasks
 }
 
-/// A bundle task.
-fn bundle_task(id: String, spec: serde_json::Value, deps: Vec<(String, String)>) -> PlannedTask {
-    let keys: Vec<String> = deps.iter().map(|(_, k)| k.clone()).collect();
-    PlannedTask {
-        id,
-        stage: Stage::Bundle,
-        key: task_key(Stage::Bundle, &spec, &keys),
-        spec: spec.to_string(),
-        deps: deps.into_iter().map(|(id, _)| id).collect(),
-        cpu_slots: 1,
-        gpus: 0,
-        partial_inputs: false,
-    }
-}
-
 /// The models' tasks of a validation job: the bundle unpacked (its file's digest is the key's
 /// input), then every cohort scored with it unchanged. Nothing is trained or refitted.
 pub(crate) fn plan_validation(cohorts: &[CohortTasks<'_>], bundle: &str, digest: &str) -> Vec<PlannedTask> {
     let spec = json!({ "kind": "unpack", "bundle": bundle, "files": [bundle] });
     let key = task_key(Stage::Bundle, &json!({ "kind": "unpack" }), &[digest.to_string()]);
-    let unpack = PlannedTask {
-        id: "bundle/unpack".into(),
-        stage: Stage::Bundle,
-        key,
-        spec: spec.to_string(),
-        deps: vec![],
-        cpu_slots: 1,
-        gpus: 0,
-        partial_inputs: false,
-    };
+    // keyed by the file's content, not its path
+    let unpack = PlannedTask { key, ..task("bundle/unpack".into(), Stage::Bundle, spec, vec![], false) };
     let unpacked = (unpack.id.clone(), unpack.key.clone());
     let mut tasks = vec![unpack];
     for c in cohorts.iter().filter(|c| !c.preprocess.is_empty()) {
@@ -164,17 +131,22 @@ pub(crate) fn plan_validation(cohorts: &[CohortTasks<'_>], bundle: &str, digest:
     tasks
 }
 
-/// A fusion task over `deps` (partial inputs: a patient without features is left out).
-fn fusion_task(id: String, spec: serde_json::Value, deps: Vec<(String, String)>) -> PlannedTask {
+/// A task reading `deps` (id, key); its key covers its spec and their keys.
+fn task(id: String, stage: Stage, spec: serde_json::Value, deps: Vec<(String, String)>, partial_inputs: bool) -> PlannedTask {
     let keys: Vec<String> = deps.iter().map(|(_, k)| k.clone()).collect();
     PlannedTask {
         id,
-        stage: Stage::Fusion,
-        key: task_key(Stage::Fusion, &spec, &keys),
+        stage,
+        key: task_key(stage, &spec, &keys),
         spec: spec.to_string(),
         deps: deps.into_iter().map(|(id, _)| id).collect(),
         cpu_slots: 1,
         gpus: 0,
-        partial_inputs: true,
+        partial_inputs,
     }
+}
+
+/// A fusion task over `deps` (partial inputs: a patient without features is left out).
+fn fusion_task(id: String, spec: serde_json::Value, deps: Vec<(String, String)>) -> PlannedTask {
+    task(id, Stage::Fusion, spec, deps, true)
 }

@@ -14,9 +14,8 @@ fn folder(path: &str) -> &str {
     path.rsplit_once('/').map_or("", |(dir, _)| dir)
 }
 
-/// The included patients of `cohort` with a crop, with their survival, and the ids of those
-/// without one.
-pub fn cohort_crops(cohort: &str, inputs: &[InputFile]) -> Result<(CropSet, Vec<String>), ExecError> {
+/// The included patients of `cohort` with a crop, with their survival.
+pub fn cohort_crops(cohort: &str, inputs: &[InputFile]) -> Result<CropSet, ExecError> {
     let patients = inputs
         .iter()
         .filter(|f| f.path.ends_with("/patients.parquet"))
@@ -40,12 +39,8 @@ pub fn cohort_crops(cohort: &str, inputs: &[InputFile]) -> Result<(CropSet, Vec<
     }
     let (ids, time, death) = (patients.texts("patient_id")?, patients.floats("os_months")?, patients.bools("death")?);
     let mut set: Option<CropSet> = None;
-    let mut missing = Vec::new();
     for (n, id) in ids.iter().enumerate() {
-        let Some(file) = by_patient.get(id) else {
-            missing.push(id.clone());
-            continue;
-        };
+        let Some(file) = by_patient.get(id) else { continue };
         let (shape, values) = npy::read_f32(&file.bytes).map_err(|e| ExecError::BadInput(format!("{}: patient {id}: {e}", file.path)))?;
         let shape4: [usize; 4] = shape
             .clone()
@@ -54,6 +49,5 @@ pub fn cohort_crops(cohort: &str, inputs: &[InputFile]) -> Result<(CropSet, Vec<
         let s = set.get_or_insert_with(|| CropSet::new(shape4));
         s.push(id, &shape, &values, Some((time[n], death[n]))).map_err(|e| ExecError::BadInput(format!("{}: {e}", file.path)))?;
     }
-    let set = set.ok_or_else(|| ExecError::BadInput(format!("cohort {cohort}: no included patient has a CT crop")))?;
-    Ok((set, missing))
+    set.ok_or_else(|| ExecError::BadInput(format!("cohort {cohort}: no included patient has a CT crop")))
 }

@@ -152,26 +152,17 @@ fn fit(
     let train = Patients::read(inputs, training)?;
     let get = |cohort: &str, id: &str| feats.get(&(cohort.to_string(), id.to_string()));
     let score = |sig: &Signature, f: &Features| sig.score(|n| f.values.get(n).copied());
-    let radiomic_names: Vec<String> = {
-        let mut names: Vec<String> = feats
-            .iter()
-            .filter(|((c, _), _)| c == training)
-            .flat_map(|(_, f)| f.values.keys().filter(|k| k.contains(':')).cloned())
-            .collect();
+    // the training cohort's feature names of one kind, sorted
+    let names_where = |kind: fn(&str) -> bool| {
+        let mut names: Vec<String> =
+            feats.iter().filter(|((c, _), _)| c == training).flat_map(|(_, f)| f.values.keys().filter(|k| kind(k)).cloned()).collect();
         names.sort();
         names.dedup();
         names
     };
-    let deep_names: Vec<String> = {
-        let mut n: Vec<String> = feats
-            .iter()
-            .filter(|((c, _), _)| c == training)
-            .flat_map(|(_, f)| f.values.keys().filter(|k| k.starts_with("deep_")).cloned())
-            .collect();
-        n.sort();
-        n.dedup();
-        n
-    };
+    // radiomic features are named `<phase>:<feature>`, deep ones `deep_<k>`
+    let radiomic_names = names_where(|k| k.contains(':'));
+    let deep_names = names_where(|k| k.starts_with("deep_"));
     let complete = |f: &Features| f.deep.is_some() && radiomic_names.iter().chain(&deep_names).all(|n| f.values.contains_key(n));
     let rows: Vec<usize> = (0..train.ids.len()).filter(|&i| get(training, &train.ids[i]).is_some_and(complete)).collect();
     if rows.len() < 20 {

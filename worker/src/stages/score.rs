@@ -26,7 +26,7 @@ pub fn run(spec: &serde_json::Value, inputs: &[InputFile]) -> Result<Vec<OutputF
     let model_file = file("deep_model.json")?;
     let model: DeepModel =
         serde_json::from_slice(&model_file.bytes).map_err(|e| ExecError::BadInput(format!("{}: {e}", model_file.path)))?;
-    let (crops, _missing) = cohort_crops(cohort, inputs)?;
+    let crops = cohort_crops(cohort, inputs)?;
     if crops.shape != model.crop_shape {
         return Err(ExecError::BadInput(format!(
             "cohort {cohort}: crops of shape {:?}, the network was trained on {:?} (other preprocessing settings)",

@@ -135,7 +135,7 @@ fn parquet(name: &str, t: Table) -> Result<OutputFile, ExecError> {
 pub fn run(spec: &serde_json::Value, inputs: &[InputFile], checkpoints: &dyn Checkpoints) -> Result<Vec<OutputFile>, ExecError> {
     let cohort = text(spec, "cohort")?;
     let shared: Shared = parse(spec, "train")?;
-    let (crops, _) = cohort_crops(cohort, inputs)?;
+    let crops = cohort_crops(cohort, inputs)?;
     let channels = crops.shape[0];
     match text(spec, "kind")? {
         "cv" => {
