@@ -286,6 +286,16 @@ async fn run_job(study: &Path, workers: u32, out: &Path, bundle: Option<&Path>) 
     if workers == 0 {
         bail!("--workers must be at least 1");
     }
+    // the first worker offers this machine's CUDA devices (a `--features cuda` build), which a
+    // study with `[train] gpus = 1` needs
+    let wants_gpu = tacefusion_core::Study::from_path(study).map(|s| s.train.gpus > 0).unwrap_or(false) && bundle.is_none();
+    let devices = tacefusion_worker::gpus::cuda_devices().unwrap_or_default();
+    if wants_gpu && devices.is_empty() {
+        bail!(
+            "{}: [train] gpus = 1 but this machine offers no CUDA device to `run` (a build without --features cuda, or no driver): set gpus = 0, or submit the study to a coordinator with GPU workers",
+            study.display()
+        );
+    }
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let config = CoordinatorConfig {
         state_dir: out.join("state"),
@@ -305,8 +315,12 @@ async fn run_job(study: &Path, workers: u32, out: &Path, bundle: Option<&Path>) 
         })
     };
     let mut handles = Vec::new();
-    for _ in 0..workers {
-        let config = worker_config(url.clone(), None, ClientTls::default(), 1, Duration::from_secs(5));
+    for k in 0..workers {
+        let mut config = worker_config(url.clone(), None, ClientTls::default(), 1, Duration::from_secs(5));
+        if k == 0 {
+            config.gpus = devices.len() as u32;
+            config.gpu_names = devices.clone();
+        }
         let mut stop = stop_rx.clone();
         handles.push(tokio::spawn(async move {
             tacefusion_worker::pull::run(config, async move { while stop.changed().await.is_ok() && !*stop.borrow() {} }).await

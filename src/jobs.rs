@@ -58,7 +58,9 @@ pub struct QueryArgs {
     /// The job whose results to read (default: the latest finished one).
     #[arg(long)]
     job: Option<String>,
-    /// The SQL query; tables: patients, exclusions, radiomic_features, predictions, metrics, km_curves.
+    /// The SQL query over the result tables (patients, exclusions, radiomic_features, predictions,
+    /// metrics, km_curves, calibration, decision_curves, model_coefficients, nomogram, ...; every
+    /// table is listed in docs/cluster.md).
     sql: String,
     /// Print JSON rows.
     #[arg(long, conflicts_with = "csv")]

@@ -1,13 +1,15 @@
 //! `tacefusion`: the command line of the tacefusion study system.
 //!
 //! Today it offers `stats` (survival statistics on a CSV file), `synth` (the synthetic study),
-//! `radiomics` (features of an image and mask, or the radiomics stage of a whole study) and the
+//! `radiomics` (features of an image and mask, or the radiomics stage of a whole study), `omics`
+//! (ssGSEA, GSVA and score_genes) and the
 //! cluster (`run`, `coordinator`, `worker`, `submit`, `status`, `cancel`, `query`); `demo` and
 //! `report` arrive with their issues.
 
 mod cluster;
 mod input;
 mod jobs;
+mod omics;
 mod progress;
 mod radiomics;
 mod radiomics_study;
@@ -34,6 +36,9 @@ enum Command {
     Synth(synth::SynthArgs),
     /// Radiomic features of an image and mask, named as pyradiomics names them.
     Radiomics(radiomics::RadiomicsArgs),
+    /// Pathway and gene-set scores: ssGSEA and GSVA of bulk expression, score_genes of single cells.
+    #[command(subcommand)]
+    Omics(omics::OmicsCommand),
     /// Run a study on a coordinator and N workers in this process (gRPC over loopback).
     Run(cluster::RunArgs),
     /// Score a new site's cohorts with a trained study's model bundle, unchanged, and evaluate them.
@@ -69,6 +74,7 @@ fn main() {
         Command::Stats(cmd) => stats::run(cmd),
         Command::Synth(args) => synth::run(args),
         Command::Radiomics(args) => radiomics::run(args),
+        Command::Omics(cmd) => omics::run(cmd),
         Command::Run(args) => block_on("tacefusion-run", cluster::run(args)),
         Command::Validate(args) => block_on("tacefusion-validate", cluster::validate(args)),
         Command::Coordinator(args) => block_on("tacefusion-coordinator", cluster::coordinator(args)),

@@ -262,23 +262,64 @@ fn plan_with(study: &Study, study_file: &Path, digests: &mut DigestCache, bundle
     let training_cohort = training_cohort.filter(|_| bundle.is_none());
     let training = training_cohort.map(|c| c.ingest.clone());
     let find = |id: &str| models.iter().find(|t| t.id == id).map(|t| (t.id.clone(), t.key.clone()));
+    // a synthetic study's planted truth: the oracle model
+    let truth = match &study.study.truth {
+        Some(t) => {
+            let path = PathBuf::from(Study::resolve(study_file, t));
+            let err = |detail: String| PlanError::Input { cohort: "-".into(), file: path.display().to_string(), detail };
+            Some((path.clone(), digests.digest(&path).map_err(|e| err(e.to_string()))?))
+        }
+        None => None,
+    };
+    let e = &study.evaluation;
+    let per_task = e.replicates_per_task.max(1);
     for c in &planned {
         let evaluation = json!({
             "cohort": c.cohort.name,
             "role": c.cohort.role,
             "training": training_cohort.map(|t| t.cohort.name.clone()),
             "scores": CLINICAL_SCORES,
-            "bootstrap_replicates": study.evaluation.bootstrap_replicates,
-            "auc_months": study.evaluation.auc_months,
-            "calibration_months": study.evaluation.calibration_months,
+            "bootstrap_replicates": e.bootstrap_replicates,
+            "auc_months": e.auc_months,
+            "calibration_months": e.calibration_months,
             "seed": study.study.seed,
+            "truth": truth.as_ref().map(|t| t.0.clone()),
         });
+        // the cohort's scores, and the training cohort's (each model's scale of predicted survival)
         let mut deps = vec![c.ingest.clone()];
         deps.extend(training.iter().filter(|t| t.0 != c.ingest.0).cloned());
         deps.extend(find(&format!("score/{}", c.cohort.name)));
-        deps.extend(find(&format!("fusion/apply/{}", c.cohort.name)).or_else(|| find("fusion/fit")));
+        if let Some(t) = training_cohort.filter(|t| t.cohort.name != c.cohort.name) {
+            deps.extend(find(&format!("score/{}", t.cohort.name)));
+        }
+        deps.extend(find(&format!("fusion/apply/{}", c.cohort.name)));
+        deps.extend(find("fusion/fit"));
         deps.extend(find("bundle/unpack"));
-        let keys: Vec<String> = deps.iter().map(|d| d.1.clone()).collect();
+        let mut keys: Vec<String> = deps.iter().map(|d| d.1.clone()).collect();
+        keys.extend(truth.as_ref().map(|t| t.1.clone()));
+        // the bootstrap replicates, a range per task
+        let mut replicates = Vec::new();
+        for first in (0..e.bootstrap_replicates).step_by(per_task) {
+            let last = (first + per_task).min(e.bootstrap_replicates);
+            let mut spec = evaluation.clone();
+            spec["first"] = json!(first);
+            spec["last"] = json!(last);
+            let key = task_key(Stage::Bootstrap, &spec, &keys);
+            let id = format!("bootstrap/{}/{first}-{last}", c.cohort.name);
+            replicates.push((id.clone(), key.clone()));
+            fan_in.push(PlannedTask {
+                id,
+                stage: Stage::Bootstrap,
+                key,
+                spec: spec.to_string(),
+                deps: deps.iter().map(|d| d.0.clone()).collect(),
+                cpu_slots: 1,
+                gpus: 0,
+                partial_inputs: true,
+            });
+        }
+        deps.extend(replicates);
+        let keys: Vec<String> = deps.iter().map(|d| d.1.clone()).chain(truth.as_ref().map(|t| t.1.clone())).collect();
         fan_in.push(PlannedTask {
             id: format!("evaluate/{}", c.cohort.name),
             stage: Stage::Evaluate,
@@ -350,6 +391,10 @@ mod tests {
                 "score/training",
                 "fusion/fit",
                 "bundle/pack",
+                "bootstrap/training/0-250",
+                "bootstrap/training/250-500",
+                "bootstrap/training/500-750",
+                "bootstrap/training/750-1000",
                 "evaluate/training",
             ]
         );
@@ -359,7 +404,7 @@ mod tests {
         for (id, key) in &before {
             let changed = after[id] != *key;
             // the cohort's fan-ins: evaluation and every model
-            let should = ["ingest", "evaluate", "train", "score", "fusion", "bundle"].iter().any(|s| id.starts_with(s));
+            let should = ["ingest", "bootstrap", "evaluate", "train", "score", "fusion", "bundle"].iter().any(|s| id.starts_with(s));
             assert_eq!(changed, should, "{id}");
         }
         assert!(after.contains_key("radiomics/training/P3/arterial") && after.contains_key("preprocess/training/P3"));
@@ -376,6 +421,10 @@ mod tests {
             "score/training",
             "fusion/fit",
             "bundle/pack",
+            "bootstrap/training/0-250",
+            "bootstrap/training/250-500",
+            "bootstrap/training/500-750",
+            "bootstrap/training/750-1000",
             "evaluate/training",
         ];
         let want: Vec<&str> = ["preprocess/training/P2", "radiomics/training/P2/arterial"].into_iter().chain(deep).collect();

@@ -22,7 +22,10 @@ pub enum Stage {
     Fusion,
     /// The model bundle: packed after training, unpacked to validate a new site's cohort.
     Bundle,
-    /// The clinical scores of one cohort, evaluated: `predictions`, `metrics`, `km_curves`.
+    /// A range of one cohort's bootstrap replicates: `bootstrap_replicates`.
+    Bootstrap,
+    /// Every model of one cohort, evaluated: `predictions` (clinical scores), `metrics`,
+    /// `km_curves`, `calibration`, `decision_curves`.
     Evaluate,
     /// Does nothing: the scheduler benchmark's tasks.
     Noop,
@@ -30,7 +33,7 @@ pub enum Stage {
 
 impl Stage {
     /// Every stage, in pipeline order.
-    pub const ALL: [Stage; 9] = [
+    pub const ALL: [Stage; 10] = [
         Stage::Ingest,
         Stage::Preprocess,
         Stage::Radiomics,
@@ -38,6 +41,7 @@ impl Stage {
         Stage::Score,
         Stage::Fusion,
         Stage::Bundle,
+        Stage::Bootstrap,
         Stage::Evaluate,
         Stage::Noop,
     ];
@@ -52,6 +56,7 @@ impl Stage {
             Stage::Score => "score",
             Stage::Fusion => "fusion",
             Stage::Bundle => "bundle",
+            Stage::Bootstrap => "bootstrap",
             Stage::Evaluate => "evaluate",
             Stage::Noop => "noop",
         }
@@ -73,7 +78,9 @@ impl Stage {
             Stage::Score => 1,
             Stage::Fusion => 1,
             Stage::Bundle => 1,
-            Stage::Evaluate => 1,
+            Stage::Bootstrap => 1,
+            // 2: the oracle, calibration and decision curves; intervals from the bootstrap tasks
+            Stage::Evaluate => 2,
             Stage::Noop => 1,
         }
     }

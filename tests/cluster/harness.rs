@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-pub const TABLES: [(&str, &str); 14] = [
+pub const TABLES: [(&str, &str); 17] = [
     ("patients", "SELECT * FROM patients ORDER BY cohort, patient_id"),
     ("exclusions", "SELECT * FROM exclusions ORDER BY cohort, patient_id, stage, field, reason"),
     ("radiomic_features", "SELECT * FROM radiomic_features ORDER BY cohort, patient_id, phase, feature"),
@@ -23,6 +23,9 @@ pub const TABLES: [(&str, &str); 14] = [
     ("model_coefficients", "SELECT * FROM model_coefficients ORDER BY model, term"),
     ("fusion_choice", "SELECT * FROM fusion_choice ORDER BY model"),
     ("nomogram", "SELECT * FROM nomogram ORDER BY variable, value"),
+    ("calibration", "SELECT * FROM calibration ORDER BY cohort, model, grouping, \"group\""),
+    ("decision_curves", "SELECT * FROM decision_curves ORDER BY cohort, model, threshold"),
+    ("bootstrap_replicates", "SELECT * FROM bootstrap_replicates ORDER BY cohort, model, statistic, replicate"),
 ];
 
 pub fn bin() -> &'static str {

@@ -8,6 +8,7 @@
 mod cloud;
 mod faults;
 mod harness;
+mod paper;
 mod runs;
 mod security;
 mod telemetry;

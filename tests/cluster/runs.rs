@@ -62,6 +62,45 @@ fn three_worker_processes_give_the_tables_of_one_in_process_worker() {
     // metrics exist for every cohort and clinical score
     let metrics = &got.iter().find(|(n, _)| n == "metrics").unwrap().1;
     assert!(metrics.lines().filter(|l| l.contains(",harrell_c,")).count() >= 7 * 4);
+    evaluation_has_the_oracle_calibration_and_decision_curves(&got);
+}
+
+/// The planted risk is evaluated as `oracle` in every cohort, with a bootstrap interval from the
+/// bootstrap tasks; the CRM is calibrated; treating everyone has one net benefit per cohort,
+/// whichever model's curve it is printed beside (the clinical scores score every patient).
+fn evaluation_has_the_oracle_calibration_and_decision_curves(got: &[(String, String)]) {
+    let table = |name: &str| rows(&got.iter().find(|(n, _)| n == name).unwrap().1);
+    let metrics = table("metrics");
+    let cohorts: BTreeSet<String> = metrics.iter().map(|r| r["cohort"].clone()).collect();
+    assert_eq!(cohorts.len(), 7);
+    for c in &cohorts {
+        let oracle = metrics.iter().find(|r| r["cohort"] == *c && r["model"] == "oracle" && r["metric"] == "harrell_c");
+        let oracle = oracle.unwrap_or_else(|| panic!("no oracle C in {c}"));
+        let (v, lo, hi): (f64, f64, f64) =
+            (oracle["value"].parse().unwrap(), oracle["ci_lower"].parse().unwrap(), oracle["ci_upper"].parse().unwrap());
+        assert!(lo <= v && v <= hi, "{c}: oracle C {v} ({lo}, {hi})");
+        if c.starts_with("external") || c == "training" {
+            assert!(v > 0.6 && lo < v && v < hi, "{c}: oracle C {v} ({lo}, {hi})");
+        }
+    }
+    let calibration = table("calibration");
+    for c in ["external_b", "external_c"] {
+        let crm: Vec<_> = calibration.iter().filter(|r| r["cohort"] == c && r["model"] == "crm" && r["grouping"] == "quantile").collect();
+        // 5 groups, fewer when the cohort has fewer than 25 patients (external_c has 20)
+        assert!((2..=5).contains(&crm.len()), "{c}: {} CRM quantile groups", crm.len());
+        // predicted survival falls from the lowest to the highest quantile of risk
+        let predicted: Vec<f64> = crm.iter().map(|r| r["predicted"].parse().unwrap()).collect();
+        assert!(predicted.windows(2).all(|w| w[0] >= w[1]), "{c}: {predicted:?}");
+    }
+    let curves = table("decision_curves");
+    for c in &cohorts {
+        let all: BTreeSet<String> = curves
+            .iter()
+            .filter(|r| r["cohort"] == *c && r["threshold"] == "0.2" && ["hap", "bclc", "albi"].contains(&r["model"].as_str()))
+            .map(|r| r["treat_all"].clone())
+            .collect();
+        assert_eq!(all.len(), 1, "{c}: {all:?}");
+    }
 }
 
 #[test]
@@ -95,23 +134,24 @@ fn a_resubmission_does_nothing_and_a_new_patient_reruns_only_its_tasks() {
     }
     let third = ok(&["submit", study.to_str().unwrap(), "--coordinator", &c.url]).trim().to_string();
     let s = wait_job(&c.url, &third, Duration::from_secs(120));
-    // ingest, evaluate, the deep score and the fusion models' scores of external_c, the new patient's
-    // two radiomics phases and its crop; the networks and models fitted on training stay as they were
-    assert_eq!(s["attempts"], 7, "{s}");
+    // ingest, evaluate and its 4 bootstrap tasks, the deep score and the fusion models' scores of
+    // external_c, the new patient's two radiomics phases and its crop; the networks and models
+    // fitted on training stay as they were
+    assert_eq!(s["attempts"], 11, "{s}");
     let after = manifests(&c.store);
-    assert_eq!(after.len(), manifests_before.len() + 7);
+    assert_eq!(after.len(), manifests_before.len() + 11);
     assert!(manifests_before.iter().all(|m| after.contains(m)), "nothing committed is replaced");
 }
 
 /// Rows of a CSV table as maps from column to value.
-fn rows(csv: &str) -> Vec<std::collections::HashMap<String, String>> {
+pub(crate) fn rows(csv: &str) -> Vec<std::collections::HashMap<String, String>> {
     let mut lines = csv.lines();
     let header: Vec<String> = lines.next().unwrap_or_default().split(',').map(str::to_string).collect();
     lines.map(|l| header.iter().cloned().zip(l.split(',').map(str::to_string)).collect()).collect()
 }
 
 /// Spearman's rank correlation (average ranks for ties).
-fn spearman(x: &[f64], y: &[f64]) -> f64 {
+pub(crate) fn spearman(x: &[f64], y: &[f64]) -> f64 {
     let ranks = |v: &[f64]| {
         let mut order: Vec<usize> = (0..v.len()).collect();
         order.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
@@ -208,4 +248,18 @@ fn a_model_bundle_scores_another_sites_cohorts_unchanged() {
         tacefusion(&["validate", "--model", damaged.to_str().unwrap(), study.to_str().unwrap(), "--out", dir.join("v2").to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && stderr.contains("damaged.tfb") && stderr.contains("truncated"), "{stderr}");
+}
+
+#[test]
+fn run_refuses_a_study_that_asks_for_a_gpu_it_does_not_have() {
+    // this build has no CUDA (`--features cuda` is not on for the tests), so `run` has no GPU
+    let dir = scratch("gpu");
+    let study = small_study(&dir);
+    let text = std::fs::read_to_string(&study).unwrap().replacen("gpus = 0", "gpus = 1", 1);
+    assert!(text.contains("gpus = 1"));
+    std::fs::write(&study, text).unwrap();
+    let out = tacefusion(&["run", study.to_str().unwrap(), "--workers", "1", "--out", dir.join("out").to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("gpus = 1") && stderr.contains("no CUDA device"), "{stderr}");
 }

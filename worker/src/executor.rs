@@ -52,22 +52,41 @@ impl Checkpoints for NoCheckpoints {
     }
 }
 
+/// Where a task's tensors live: the CPU, or the CUDA device the worker gave the task (from those it
+/// found at start-up, `crate::gpus`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Device {
+    /// burn's `flex` backend on the worker's CPU.
+    Cpu,
+    /// burn's CUDA backend on device `index`.
+    Cuda(usize),
+}
+
+impl Device {
+    /// The error of a GPU task on a build without CUDA (retryable: another worker may have it).
+    pub fn unavailable(index: usize) -> ExecError {
+        ExecError::Retryable(format!("cuda:{index} was given but this worker was built without --features cuda"))
+    }
+}
+
 /// Runs the executor of `stage`.
 pub fn execute(
     stage: &str,
     spec: &serde_json::Value,
     inputs: &[InputFile],
     checkpoints: &dyn Checkpoints,
+    device: Device,
 ) -> Result<Vec<OutputFile>, ExecError> {
     match stage {
         "ingest" => stages::ingest::run(spec),
         "preprocess" => stages::preprocess::run(spec),
         "radiomics" => stages::radiomics::run(spec),
-        "train" => stages::train::run(spec, inputs, checkpoints),
-        "score" => stages::score::run(spec, inputs),
+        "train" => stages::train::run(spec, inputs, checkpoints, device),
+        "score" => stages::score::run(spec, inputs, device),
         "fusion" => stages::fusion::run(spec, inputs),
         "bundle" => stages::bundle::run(spec, inputs),
         "evaluate" => stages::evaluate::run(spec, inputs),
+        "bootstrap" => stages::evaluate::run_bootstrap(spec, inputs),
         "noop" => Ok(vec![]),
         other => Err(ExecError::BadInput(format!("this worker has no executor for stage {other:?}"))),
     }

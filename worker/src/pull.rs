@@ -26,7 +26,7 @@ use tonic::{Code, Request, Status};
 use tracing::Instrument;
 
 use crate::checkpoints::StoreCheckpoints;
-use crate::executor::{ExecError, InputFile, execute};
+use crate::executor::{Device, ExecError, InputFile, execute};
 
 /// How to run a worker.
 #[derive(Debug, Clone)]
@@ -155,6 +155,8 @@ struct Active {
     attempt: u32,
     cpu: u32,
     gpus: u32,
+    /// The CUDA devices given to the task.
+    devices: Vec<usize>,
     lost: Arc<AtomicBool>,
 }
 
@@ -334,18 +336,26 @@ async fn heartbeats(worker: Arc<Worker>, every: Duration) {
 async fn start(worker: &Arc<Worker>, lease: pb::Lease) {
     let Some(task) = lease.task else { return };
     let lost = Arc::new(AtomicBool::new(false));
-    worker
-        .active
-        .lock()
-        .await
-        .insert(task.task_id.clone(), Active { attempt: lease.attempt, cpu: task.cpu_slots, gpus: task.gpus, lost: lost.clone() });
+    let device = {
+        let mut active = worker.active.lock().await;
+        // the GPUs no running task holds (the coordinator leased within the free count)
+        let devices: Vec<usize> =
+            (0..worker.config.gpus as usize).filter(|d| !active.values().any(|a| a.devices.contains(d))).take(task.gpus as usize).collect();
+        // None: the task needs a GPU and none is free (its attempt fails, retryably)
+        let device = if task.gpus == 0 { Some(Device::Cpu) } else { devices.first().map(|&d| Device::Cuda(d)) };
+        active.insert(
+            task.task_id.clone(),
+            Active { attempt: lease.attempt, cpu: task.cpu_slots, gpus: task.gpus, devices, lost: lost.clone() },
+        );
+        device
+    };
     let worker = worker.clone();
     // the task's span joins the trace of its job's submission
     let span = tracing::info_span!("task", task = %task.task_id, stage = %task.stage, attempt = lease.attempt, key = %task.key);
     tacefusion_proto::trace::adopt_traceparent(&span, &lease.traceparent);
     let work = async move {
         let task_id = task.task_id.clone();
-        let outcome = run_task(&worker, &task, lease.attempt, lost).await;
+        let outcome = run_task(&worker, &task, lease.attempt, lost, device).await;
         let mut client = worker.client.clone();
         let worker_id = worker.config.worker_id.clone();
         match outcome {
@@ -396,7 +406,14 @@ fn retryable(e: impl std::fmt::Display) -> ExecError {
 
 /// Reads the inputs, runs the executor and writes the outputs; the manifest to commit, or None when
 /// the lease was lost meanwhile.
-async fn run_task(worker: &Arc<Worker>, task: &pb::Task, attempt: u32, lost: Arc<AtomicBool>) -> Result<Option<pb::Manifest>, ExecError> {
+async fn run_task(
+    worker: &Arc<Worker>,
+    task: &pb::Task,
+    attempt: u32,
+    lost: Arc<AtomicBool>,
+    device: Option<Device>,
+) -> Result<Option<pb::Manifest>, ExecError> {
+    let device = device.ok_or_else(|| retryable(format!("{} needs {} GPU(s) and this worker has none free", task.task_id, task.gpus)))?;
     let store = worker.store.clone();
     let mut inputs = Vec::new();
     for manifest_path in &task.input_manifests {
@@ -412,7 +429,7 @@ async fn run_task(worker: &Arc<Worker>, task: &pb::Task, attempt: u32, lost: Arc
     let spec: serde_json::Value = serde_json::from_str(&task.spec).map_err(|e| ExecError::BadInput(format!("task spec: {e}")))?;
     let stage = task.stage.clone();
     let checkpoints = StoreCheckpoints::new(store.clone(), &task.stage, &task.key, tokio::runtime::Handle::current(), lost.clone());
-    let outputs = tokio::task::spawn_blocking(move || execute(&stage, &spec, &inputs, &checkpoints))
+    let outputs = tokio::task::spawn_blocking(move || execute(&stage, &spec, &inputs, &checkpoints, device))
         .await
         .map_err(|e| ExecError::Retryable(format!("the executor panicked: {e}")))??;
     if lost.load(Ordering::SeqCst) {

@@ -7,21 +7,57 @@
 //! whose CT could not be read is in `exclusions` from its preprocess task.
 
 use serde_json::json;
+use sha2::{Digest, Sha256};
+use tacefusion_core::study::SearchKind;
 use tacefusion_core::{CohortRole, Study};
 
 use super::{CohortTasks, task_key};
 use crate::task::{PlannedTask, Stage};
 
-/// The sweep's configurations: learning rate x width x depth, the last varying fastest (an empty
-/// list takes the `[train]` value).
+/// A uniform draw in [0, 1) for (study seed, configuration, what): SHA-256, so that the plan needs
+/// no random-number generator and is the same on every coordinator.
+fn uniform(seed: u64, config: usize, what: &str) -> f64 {
+    let d = Sha256::digest(format!("sweep/{seed}/{config}/{what}").as_bytes());
+    (u64::from_le_bytes(d[..8].try_into().expect("8 bytes")) >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// The sweep's configurations (an empty list takes the `[train]` value). A grid is learning rate x
+/// width x depth x augmentation, the last varying fastest; a random search draws
+/// `configurations` of them from the study seed (learning rate log-uniform and augmentation uniform
+/// between the smallest and largest listed, width and depth among those listed).
 pub(crate) fn configurations(study: &Study) -> Vec<serde_json::Value> {
+    let (s, t) = (&study.sweep, &study.train);
     let or = |list: &[f64], one: f64| if list.is_empty() { vec![one] } else { list.to_vec() };
     let or_int = |list: &[usize], one: usize| if list.is_empty() { vec![one] } else { list.to_vec() };
+    let (rates, widths, depths, strengths) = (
+        or(&s.learning_rates, t.learning_rate),
+        or_int(&s.widths, t.width),
+        or_int(&s.depths, t.depth),
+        or(&s.augmentations, t.augmentation),
+    );
+    let config = |id: usize, lr: f64, width: usize, depth: usize, augmentation: f64| json!({ "id": id, "learning_rate": lr, "width": width, "depth": depth, "augmentation": augmentation });
     let mut out = Vec::new();
-    for lr in or(&study.sweep.learning_rates, study.train.learning_rate) {
-        for width in or_int(&study.sweep.widths, study.train.width) {
-            for depth in or_int(&study.sweep.depths, study.train.depth) {
-                out.push(json!({ "id": out.len(), "learning_rate": lr, "width": width, "depth": depth }));
+    match s.search {
+        SearchKind::Grid => {
+            for &lr in &rates {
+                for &width in &widths {
+                    for &depth in &depths {
+                        for &a in &strengths {
+                            out.push(config(out.len(), lr, width, depth, a));
+                        }
+                    }
+                }
+            }
+        }
+        SearchKind::Random => {
+            let span = |v: &[f64]| v.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+            let ((lr_lo, lr_hi), (a_lo, a_hi)) = (span(&rates), span(&strengths));
+            let seed = study.study.seed;
+            for k in 0..s.configurations {
+                let pick = |list: &[usize], what: &str| list[((uniform(seed, k, what) * list.len() as f64) as usize).min(list.len() - 1)];
+                let lr = (lr_lo.ln() + (lr_hi.ln() - lr_lo.ln()) * uniform(seed, k, "learning_rate")).exp();
+                let a = a_lo + (a_hi - a_lo) * uniform(seed, k, "augmentation");
+                out.push(config(k, lr, pick(&widths, "width"), pick(&depths, "depth"), a));
             }
         }
     }
@@ -33,6 +69,20 @@ fn fan_in(id: String, stage: Stage, spec: serde_json::Value, mut deps: Vec<(Stri
     deps.push(c.ingest.clone());
     deps.extend(c.preprocess.iter().cloned());
     task(id, stage, spec, deps, true)
+}
+
+/// A network task on the study's device: `gpus` is in its settings (so a network trained on a GPU
+/// is not taken for one trained on the CPU) and in its needs (only a worker with a free GPU runs it).
+fn on_device(
+    id: String,
+    stage: Stage,
+    mut spec: serde_json::Value,
+    deps: Vec<(String, String)>,
+    c: &CohortTasks<'_>,
+    gpus: u32,
+) -> PlannedTask {
+    spec["gpus"] = json!(gpus);
+    PlannedTask { gpus, ..fan_in(id, stage, spec, deps, c) }
 }
 
 /// The models' tasks, in dependency order; none without a training cohort with images.
@@ -60,20 +110,20 @@ pub(crate) fn plan(study: &Study, cohorts: &[CohortTasks<'_>], inputs: &serde_js
                     "fold_seed": study.study.seed, "seed": seed, "config": config, "train": shared,
                 });
                 let id = format!("train/cv/f{fold}/c{}/s{seed}", config["id"]);
-                let task = fan_in(id, Stage::Train, spec, Vec::new(), training);
+                let task = on_device(id, Stage::Train, spec, Vec::new(), training, t.gpus);
                 runs.push((task.id.clone(), task.key.clone()));
                 tasks.push(task);
             }
         }
     }
     let spec = json!({ "kind": "final", "cohort": training.cohort.name, "configs": configs, "seed": seeds[0], "train": shared });
-    let last = fan_in("train/final".into(), Stage::Train, spec, runs, training);
+    let last = on_device("train/final".into(), Stage::Train, spec, runs, training, t.gpus);
     let network = (last.id.clone(), last.key.clone());
     tasks.push(last);
     let mut scores = Vec::new();
     for c in cohorts.iter().filter(|c| !c.preprocess.is_empty()) {
         let spec = json!({ "cohort": c.cohort.name });
-        let task = fan_in(format!("score/{}", c.cohort.name), Stage::Score, spec, vec![network.clone()], c);
+        let task = on_device(format!("score/{}", c.cohort.name), Stage::Score, spec, vec![network.clone()], c, t.gpus);
         scores.push((task.id.clone(), task.key.clone()));
         tasks.push(task);
     }
@@ -149,4 +199,42 @@ fn task(id: String, stage: Stage, spec: serde_json::Value, deps: Vec<(String, St
 /// A fusion task over `deps` (partial inputs: a patient without features is left out).
 fn fusion_task(id: String, spec: serde_json::Value, deps: Vec<(String, String)>) -> PlannedTask {
     task(id, Stage::Fusion, spec, deps, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::path::Path;
+
+    use super::*;
+
+    fn study(sweep: &str, seed: u64) -> Study {
+        let text = format!(
+            "[study]\nname = \"t\"\nseed = {seed}\n\n[[cohorts]]\nname = \"training\"\nrole = \"training\"\ncentre = \"A\"\nclinical = \"c.csv\"\n\n[cohorts.images]\nimage = \"{{patient}}/{{phase}}.nii.gz\"\nmask = \"{{patient}}/{{phase}}_mask.nii.gz\"\n\n[sweep]\n{sweep}\n"
+        );
+        Study::parse(&text, Path::new("study.toml")).unwrap()
+    }
+
+    #[test]
+    fn a_grid_is_every_combination_and_a_random_search_draws_within_the_ranges() {
+        let grid = configurations(&study("learning_rates = [0.001, 0.01]\nwidths = [4, 8]\ndepths = [2]\naugmentations = [0.0, 0.5]", 1));
+        assert_eq!(grid.len(), 8);
+        assert_eq!(grid[1], json!({ "id": 1, "learning_rate": 0.001, "width": 4, "depth": 2, "augmentation": 0.5 }));
+        assert_eq!(grid[7]["learning_rate"], 0.01);
+
+        let sweep = "search = \"random\"\nconfigurations = 40\nlearning_rates = [0.0001, 0.01]\nwidths = [4, 8, 16]\ndepths = [2, 3]\naugmentations = [0.2, 0.8]";
+        let drawn = configurations(&study(sweep, 1));
+        assert_eq!(drawn.len(), 40);
+        assert_eq!(drawn, configurations(&study(sweep, 1)), "the same seed draws the same sweep");
+        assert_ne!(drawn, configurations(&study(sweep, 2)), "another seed draws another sweep");
+        let lr: Vec<f64> = drawn.iter().map(|c| c["learning_rate"].as_f64().unwrap()).collect();
+        assert!(lr.iter().all(|&v| (1e-4..=1e-2).contains(&v)));
+        // log-uniform: about half the draws below the geometric middle, 1e-3
+        let below = lr.iter().filter(|&&v| v < 1e-3).count();
+        assert!((10..=30).contains(&below), "{below} of 40 below 1e-3");
+        let widths: BTreeSet<u64> = drawn.iter().map(|c| c["width"].as_u64().unwrap()).collect();
+        assert_eq!(widths, BTreeSet::from([4, 8, 16]));
+        assert!(drawn.iter().all(|c| (0.2..=0.8).contains(&c["augmentation"].as_f64().unwrap())));
+        assert!(drawn.iter().enumerate().all(|(k, c)| c["id"] == k));
+    }
 }

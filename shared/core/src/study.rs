@@ -250,11 +250,24 @@ pub struct TrainSettings {
     pub augmentation: f64,
     /// Epochs without validation improvement before stopping.
     pub patience: usize,
+    /// GPUs a training or scoring task needs: 0 runs it on the CPU of any worker, 1 on a CUDA
+    /// device of a worker that offers one (built with `--features cuda`).
+    pub gpus: u32,
 }
 
 impl Default for TrainSettings {
     fn default() -> Self {
-        Self { epochs: 30, batch_size: 16, learning_rate: 1e-3, weight_decay: 1e-4, width: 8, depth: 3, augmentation: 0.5, patience: 5 }
+        Self {
+            epochs: 30,
+            batch_size: 16,
+            learning_rate: 1e-3,
+            weight_decay: 1e-4,
+            width: 8,
+            depth: 3,
+            augmentation: 0.5,
+            patience: 5,
+            gpus: 0,
+        }
     }
 }
 
@@ -272,11 +285,37 @@ pub struct SweepSettings {
     pub widths: Vec<usize>,
     /// Depths to try.
     pub depths: Vec<usize>,
+    /// Augmentation strengths to try (empty: `[train] augmentation`).
+    pub augmentations: Vec<f64>,
+    /// How configurations are drawn from the lists above.
+    pub search: SearchKind,
+    /// Configurations of a random search.
+    pub configurations: usize,
+}
+
+/// How the sweep's configurations are made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SearchKind {
+    /// Every combination of the lists.
+    Grid,
+    /// `configurations` draws from the study seed: learning rate log-uniform and augmentation
+    /// uniform between the smallest and largest listed value, width and depth one of those listed.
+    Random,
 }
 
 impl Default for SweepSettings {
     fn default() -> Self {
-        Self { folds: 5, seeds: vec![1], learning_rates: vec![1e-3], widths: vec![8], depths: vec![3] }
+        Self {
+            folds: 5,
+            seeds: vec![1],
+            learning_rates: vec![1e-3],
+            widths: vec![8],
+            depths: vec![3],
+            augmentations: Vec::new(),
+            search: SearchKind::Grid,
+            configurations: 8,
+        }
     }
 }
 
@@ -286,6 +325,8 @@ impl Default for SweepSettings {
 pub struct EvaluationSettings {
     /// Bootstrap replicates for confidence intervals and paired tests.
     pub bootstrap_replicates: usize,
+    /// Replicates per bootstrap task.
+    pub replicates_per_task: usize,
     /// Times of the time-dependent AUC, months.
     pub auc_months: Vec<f64>,
     /// Time of the calibration and decision curves, months.
@@ -296,7 +337,13 @@ pub struct EvaluationSettings {
 
 impl Default for EvaluationSettings {
     fn default() -> Self {
-        Self { bootstrap_replicates: 1000, auc_months: vec![12.0, 24.0, 36.0], calibration_months: 24.0, cutpoint_minprop: 0.1 }
+        Self {
+            bootstrap_replicates: 1000,
+            replicates_per_task: 250,
+            auc_months: vec![12.0, 24.0, 36.0],
+            calibration_months: 24.0,
+            cutpoint_minprop: 0.1,
+        }
     }
 }
 
@@ -312,6 +359,10 @@ pub struct StudyInfo {
     /// Free text.
     #[serde(default)]
     pub description: String,
+    /// Synthetic studies: the planted truth per patient (CSV with `cohort`, `patient_id` and
+    /// `log_hazard`), relative to this file; evaluated as the model `oracle`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub truth: Option<String>,
 }
 
 /// A whole `study.toml`.
@@ -408,6 +459,18 @@ impl Study {
         }
         if self.sweep.folds < 2 {
             return Err(invalid("sweep.folds".into(), format!("{} folds; at least 2", self.sweep.folds)));
+        }
+        if self.train.gpus > 1 {
+            return Err(invalid("train.gpus".into(), format!("{}: a task trains on one device (0 or 1)", self.train.gpus)));
+        }
+        if self.sweep.search == SearchKind::Random && self.sweep.configurations == 0 {
+            return Err(invalid("sweep.configurations".into(), "a random search needs at least 1 configuration".into()));
+        }
+        if let Some(v) = self.sweep.learning_rates.iter().find(|v| !(**v > 0.0 && v.is_finite())) {
+            return Err(invalid("sweep.learning_rates".into(), format!("{v} is not a positive learning rate")));
+        }
+        if let Some(v) = self.sweep.augmentations.iter().find(|v| !(0.0..=1.0).contains(*v)) {
+            return Err(invalid("sweep.augmentations".into(), format!("{v} is not in [0, 1]")));
         }
         Ok(())
     }

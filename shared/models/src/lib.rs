@@ -22,6 +22,7 @@ pub mod npy;
 pub mod signature;
 pub mod train;
 
+pub use burn::tensor::backend::Backend;
 pub use checkpoint::{Checkpoint, EpochLog};
 pub use cox_loss::{CoxLossError, RiskSets, Ties, cox_loss};
 pub use data::CropSet;
@@ -39,3 +40,9 @@ pub type GpuBackend = burn::backend::Cuda<f32, i32>;
 /// The CUDA backend with reverse-mode differentiation.
 #[cfg(feature = "cuda")]
 pub type GpuTraining = burn::backend::Autodiff<GpuBackend>;
+
+/// CUDA device `index` (as the worker numbers the devices it found).
+#[cfg(feature = "cuda")]
+pub fn gpu_device(index: usize) -> burn::backend::cuda::CudaDevice {
+    burn::backend::cuda::CudaDevice::new(index)
+}

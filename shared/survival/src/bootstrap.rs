@@ -41,11 +41,23 @@ pub fn resample(n: usize, seed: u64, r: u64) -> Vec<usize> {
     (0..n).map(|_| rng.random_range(0..n)).collect()
 }
 
-fn replicate_values<F>(n: usize, replicates: usize, seed: u64, statistic: &F) -> Vec<Option<f64>>
+/// The statistic on the resamples of replicates `replicates` (a range of replicate numbers), in
+/// order: the replicates of one bootstrap can be computed in pieces (by separate tasks) and
+/// summarised together with [`interval_from_replicates`], giving what one call would.
+pub fn replicate_values<F>(n: usize, seed: u64, replicates: std::ops::Range<u64>, statistic: &F) -> Vec<Option<f64>>
 where
     F: Fn(&[usize]) -> Option<f64> + Sync,
 {
-    (0..replicates as u64).into_par_iter().map(|r| statistic(&resample(n, seed, r))).collect()
+    replicates.into_par_iter().map(|r| statistic(&resample(n, seed, r))).collect()
+}
+
+/// Percentile interval from the statistic on the sample (`estimate`) and on every replicate, in
+/// replicate order (`None` where it was undefined).
+pub fn interval_from_replicates(estimate: f64, values: &[Option<f64>], level: f64) -> Result<BootstrapInterval> {
+    if !(level > 0.0 && level < 1.0) {
+        return Err(SurvivalError::InvalidArgument(format!("confidence level {level}")));
+    }
+    summarise(estimate, values, level)
 }
 
 fn summarise(estimate: f64, values: &[Option<f64>], level: f64) -> Result<BootstrapInterval> {
@@ -78,7 +90,7 @@ where
     }
     let identity: Vec<usize> = (0..n).collect();
     let estimate = statistic(&identity).ok_or_else(|| SurvivalError::InvalidArgument("statistic undefined on the sample".into()))?;
-    summarise(estimate, &replicate_values(n, replicates, seed, &statistic), level)
+    summarise(estimate, &replicate_values(n, seed, 0..replicates as u64, &statistic), level)
 }
 
 /// Paired comparison of two risk scores' Harrell's C on the same subjects.
@@ -115,14 +127,22 @@ pub fn paired_concordance(
         let d = data.select(idx);
         Some(c(&d, &pick(first, idx))? - c(&d, &pick(second, idx))?)
     })?;
-    let z = if difference.se > 0.0 {
-        difference.estimate / difference.se
-    } else if difference.estimate == 0.0 {
-        0.0
-    } else {
-        f64::INFINITY.copysign(difference.estimate)
-    };
-    Ok(PairedConcordance { c_first, c_second, z, p: normal_two_sided_p(z), difference })
+    Ok(PairedConcordance::from_difference(c_first, c_second, difference))
+}
+
+impl PairedConcordance {
+    /// The test from the two C's on the sample and the bootstrap interval of their difference
+    /// (z = difference / bootstrap se, two-sided normal p).
+    pub fn from_difference(c_first: f64, c_second: f64, difference: BootstrapInterval) -> Self {
+        let z = if difference.se > 0.0 {
+            difference.estimate / difference.se
+        } else if difference.estimate == 0.0 {
+            0.0
+        } else {
+            f64::INFINITY.copysign(difference.estimate)
+        };
+        PairedConcordance { c_first, c_second, z, p: normal_two_sided_p(z), difference }
+    }
 }
 
 /// Normal-approximation interval estimate ± z se, for reporting next to the percentile one.
@@ -149,6 +169,19 @@ mod tests {
         assert!(a.lower < 24.5 && 24.5 < a.upper);
         let other = percentile_interval(50, 400, 10, 0.95, mean).unwrap();
         assert_ne!(a.lower, other.lower);
+    }
+
+    #[test]
+    fn replicates_computed_in_pieces_give_the_whole_interval() {
+        let x: Vec<f64> = (0..30).map(|i| ((i * 13) % 30) as f64 * 0.5).collect();
+        let mean = |idx: &[usize]| Some(idx.iter().map(|&i| x[i]).sum::<f64>() / idx.len() as f64);
+        let whole = percentile_interval(30, 300, 4, 0.9, mean).unwrap();
+        let mut pieces = Vec::new();
+        for range in [0..120, 120..121, 121..300] {
+            pieces.extend(replicate_values(30, 4, range, &mean));
+        }
+        assert_eq!(interval_from_replicates(whole.estimate, &pieces, 0.9).unwrap(), whole);
+        assert!(interval_from_replicates(1.0, &pieces, 1.5).is_err());
     }
 
     #[test]

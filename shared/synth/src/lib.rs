@@ -207,6 +207,7 @@ pub fn generate(options: &SynthOptions, progress: &(dyn Fn(&str) + Sync)) -> Res
             seed,
             description:
                 "synthetic multi-centre TACE study written by `tacefusion synth`; model in docs/synthetic-study.md, truth in truth/".into(),
+            truth: Some("truth/patients.csv".into()),
         },
         cohorts: study_cohorts,
         preprocess,

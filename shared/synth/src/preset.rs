@@ -152,12 +152,26 @@ impl Preset {
             Preset::Small => (
                 PreprocessSettings { crop_size: [16, 16, 16], crop_spacing_mm: Some(4.0), ..preprocess },
                 TrainSettings { epochs: 6, batch_size: 16, learning_rate: 3e-3, width: 4, depth: 2, patience: 3, ..Default::default() },
-                SweepSettings { folds: 2, seeds: vec![1], learning_rates: vec![3e-3], widths: vec![4], depths: vec![2] },
+                SweepSettings {
+                    folds: 2,
+                    seeds: vec![1],
+                    learning_rates: vec![3e-3],
+                    widths: vec![4],
+                    depths: vec![2],
+                    ..Default::default()
+                },
             ),
             Preset::Paper => (
                 PreprocessSettings { crop_size: [24, 24, 24], crop_spacing_mm: Some(3.0), ..preprocess },
                 TrainSettings { epochs: 10, batch_size: 32, learning_rate: 2e-3, width: 8, depth: 3, patience: 3, ..Default::default() },
-                SweepSettings { folds: 3, seeds: vec![1], learning_rates: vec![2e-3], widths: vec![8], depths: vec![3] },
+                SweepSettings {
+                    folds: 3,
+                    seeds: vec![1],
+                    learning_rates: vec![2e-3],
+                    widths: vec![8],
+                    depths: vec![3],
+                    ..Default::default()
+                },
             ),
         }
     }

@@ -4,9 +4,9 @@
 //! features in `deep_features` (`cohort, patient_id, feature, value`, feature `deep_000`...).
 
 use tacefusion_models::train::load_network;
-use tacefusion_models::{CpuBackend, score};
+use tacefusion_models::{Backend, CpuBackend, CropSet, score};
 
-use crate::executor::{ExecError, InputFile, OutputFile, text};
+use crate::executor::{Device, ExecError, InputFile, OutputFile, text};
 use crate::stages::crops::cohort_crops;
 use crate::stages::train::DeepModel;
 use crate::tables::{Column, Table};
@@ -14,8 +14,20 @@ use crate::tables::{Column, Table};
 /// Patients scored per forward pass.
 const BATCH: usize = 16;
 
-/// Runs the task.
-pub fn run(spec: &serde_json::Value, inputs: &[InputFile]) -> Result<Vec<OutputFile>, ExecError> {
+/// Risk and deep features of every crop, on backend `B`.
+fn score_on<B: Backend>(
+    model: &DeepModel,
+    network: &InputFile,
+    crops: &CropSet,
+    device: &B::Device,
+) -> Result<(Vec<f64>, Vec<Vec<f32>>), ExecError> {
+    let net = load_network::<B>(&model.config.network, &network.bytes, device)
+        .map_err(|e| ExecError::BadInput(format!("{}: {e}", network.path)))?;
+    Ok(score(&net, crops, BATCH, device))
+}
+
+/// Runs the task on `device`.
+pub fn run(spec: &serde_json::Value, inputs: &[InputFile], device: Device) -> Result<Vec<OutputFile>, ExecError> {
     let cohort = text(spec, "cohort")?;
     let file = |name: &str| {
         inputs
@@ -33,11 +45,16 @@ pub fn run(spec: &serde_json::Value, inputs: &[InputFile]) -> Result<Vec<OutputF
             crops.shape, model.crop_shape
         )));
     }
-    let device = Default::default();
     let network_file = file("network.mpk")?;
-    let network = load_network::<CpuBackend>(&model.config.network, &network_file.bytes, &device)
-        .map_err(|e| ExecError::BadInput(format!("{}: {e}", network_file.path)))?;
-    let (risk, features) = score(&network, &crops, BATCH, &device);
+    let (risk, features) = match device {
+        Device::Cpu => score_on::<CpuBackend>(&model, network_file, &crops, &Default::default())?,
+        #[cfg(feature = "cuda")]
+        Device::Cuda(index) => {
+            score_on::<tacefusion_models::GpuBackend>(&model, network_file, &crops, &tacefusion_models::gpu_device(index))?
+        }
+        #[cfg(not(feature = "cuda"))]
+        Device::Cuda(index) => return Err(Device::unavailable(index)),
+    };
     let n = crops.len();
     let predictions = Table::default()
         .with("cohort", Column::Text(vec![cohort.to_string(); n]))

@@ -16,9 +16,11 @@ use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-use tacefusion_models::{Checkpoint, CpuTraining, CropSet, NetworkConfig, Ties, TrainConfig, TrainError, Trained, train};
+use tacefusion_models::{
+    Backend, Checkpoint, CpuTraining, CropSet, EpochLog, NetworkConfig, Ties, TrainConfig, TrainError, Trained, train,
+};
 
-use crate::executor::{Checkpoints, ExecError, InputFile, OutputFile, number, text};
+use crate::executor::{Checkpoints, Device, ExecError, InputFile, OutputFile, number, text};
 use crate::stages::crops::cohort_crops;
 use crate::tables::{Column, ReadTable, Table};
 
@@ -33,6 +35,9 @@ pub struct SweepConfig {
     pub width: usize,
     /// Residual stages.
     pub depth: usize,
+    /// Augmentation strength (absent: the `[train]` value).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub augmentation: Option<f64>,
 }
 
 /// The settings every run shares (the study's `[train]` table).
@@ -92,32 +97,55 @@ fn train_config(shared: &Shared, c: &SweepConfig, seed: u64, epochs: usize, pati
         batch_size: shared.batch_size,
         learning_rate: c.learning_rate,
         weight_decay: shared.weight_decay,
-        augmentation: shared.augmentation,
+        augmentation: c.augmentation.unwrap_or(shared.augmentation),
         patience,
         seed,
         ties: Ties::Efron,
     }
 }
 
-/// Trains with the task's checkpoint: resumes from it when it belongs to this configuration.
+/// What a training run leaves, whatever the backend.
+struct Fitted {
+    record: Vec<u8>,
+    history: Vec<EpochLog>,
+    best: Option<(usize, f64)>,
+}
+
+fn fitted<B: Backend>(r: Result<Trained<B>, TrainError>) -> Result<Fitted, ExecError> {
+    match r {
+        Ok(t) => Ok(Fitted { record: t.record, history: t.history, best: t.best }),
+        Err(e @ (TrainError::Save { .. } | TrainError::Checkpoint(_))) => Err(ExecError::Retryable(e.to_string())),
+        Err(other) => Err(ExecError::BadInput(other.to_string())),
+    }
+}
+
+/// Trains on `device` with the task's checkpoint: resumes from it when it belongs to this
+/// configuration.
 fn fit(
     config: &TrainConfig,
     train_set: &CropSet,
     valid: Option<&CropSet>,
     checkpoints: &dyn Checkpoints,
-) -> Result<Trained<tacefusion_models::CpuBackend>, ExecError> {
+    device: Device,
+) -> Result<Fitted, ExecError> {
     let resume = match checkpoints.load().map_err(ExecError::Retryable)? {
         Some(bytes) => Checkpoint::from_bytes(&bytes).ok().filter(|c| c.meta.fingerprint == config.fingerprint()),
         None => None,
     };
-    let device = Default::default();
-    train::<CpuTraining>(&device, config, train_set, valid, resume.as_ref(), &mut |c| checkpoints.save(c.to_bytes())).map_err(|e| match e {
-        TrainError::Save { .. } | TrainError::Checkpoint(_) => ExecError::Retryable(e.to_string()),
-        other => ExecError::BadInput(other.to_string()),
-    })
+    let mut save = |c: &Checkpoint| checkpoints.save(c.to_bytes());
+    match device {
+        Device::Cpu => fitted(train::<CpuTraining>(&Default::default(), config, train_set, valid, resume.as_ref(), &mut save)),
+        #[cfg(feature = "cuda")]
+        Device::Cuda(index) => {
+            let device = tacefusion_models::gpu_device(index);
+            fitted(train::<tacefusion_models::GpuTraining>(&device, config, train_set, valid, resume.as_ref(), &mut save))
+        }
+        #[cfg(not(feature = "cuda"))]
+        Device::Cuda(index) => Err(Device::unavailable(index)),
+    }
 }
 
-fn history_table(run: &str, t: &Trained<tacefusion_models::CpuBackend>) -> Table {
+fn history_table(run: &str, t: &Fitted) -> Table {
     let h = &t.history;
     Table::default()
         .with("run", Column::Text(vec![run.to_string(); h.len()]))
@@ -132,7 +160,12 @@ fn parquet(name: &str, t: Table) -> Result<OutputFile, ExecError> {
 }
 
 /// Runs the task.
-pub fn run(spec: &serde_json::Value, inputs: &[InputFile], checkpoints: &dyn Checkpoints) -> Result<Vec<OutputFile>, ExecError> {
+pub fn run(
+    spec: &serde_json::Value,
+    inputs: &[InputFile],
+    checkpoints: &dyn Checkpoints,
+    device: Device,
+) -> Result<Vec<OutputFile>, ExecError> {
     let cohort = text(spec, "cohort")?;
     let shared: Shared = parse(spec, "train")?;
     let crops = cohort_crops(cohort, inputs)?;
@@ -145,7 +178,7 @@ pub fn run(spec: &serde_json::Value, inputs: &[InputFile], checkpoints: &dyn Che
             let (valid_rows, train_rows): (Vec<usize>, Vec<usize>) = (0..crops.len()).partition(|&i| assigned[i] == fold);
             let (train_set, valid) = (crops.select(&train_rows), crops.select(&valid_rows));
             let tc = train_config(&shared, &config, seed, shared.epochs, shared.patience, channels);
-            let trained = fit(&tc, &train_set, Some(&valid), checkpoints)?;
+            let trained = fit(&tc, &train_set, Some(&valid), checkpoints, device)?;
             let run = format!("cv/f{fold}/c{}/s{seed}", config.id);
             let (best_epoch, best_c) = trained.best.unwrap_or((trained.history.len().saturating_sub(1), f64::NAN));
             let runs = Table::default()
@@ -155,6 +188,7 @@ pub fn run(spec: &serde_json::Value, inputs: &[InputFile], checkpoints: &dyn Che
                 .with("learning_rate", Column::Float(vec![config.learning_rate]))
                 .with("width", Column::Int(vec![config.width as i64]))
                 .with("depth", Column::Int(vec![config.depth as i64]))
+                .with("augmentation", Column::Float(vec![config.augmentation.unwrap_or(shared.augmentation)]))
                 .with("seed", Column::Int(vec![seed as i64]))
                 .with("best_epoch", Column::Int(vec![best_epoch as i64]))
                 .with("validation_c", Column::Float(vec![best_c]))
@@ -168,7 +202,7 @@ pub fn run(spec: &serde_json::Value, inputs: &[InputFile], checkpoints: &dyn Che
             let seed = number(spec, "seed")? as u64;
             let (chosen, epochs, selection) = choose(&configs, inputs)?;
             let tc = train_config(&shared, &chosen, seed, epochs, 0, channels);
-            let trained = fit(&tc, &crops, None, checkpoints)?;
+            let trained = fit(&tc, &crops, None, checkpoints, device)?;
             let model = DeepModel { config: tc, crop_shape: crops.shape, chosen, n_train: crops.len() };
             let json = serde_json::to_vec_pretty(&model).map_err(|e| ExecError::Retryable(e.to_string()))?;
             Ok(vec![

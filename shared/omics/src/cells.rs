@@ -1,0 +1,123 @@
+//! Cells x genes matrices as the single-cell code reads them: a [`CellSource`] hands out chunks of
+//! cells in CSR form (an h5ad file, a 10x MTX folder, or a matrix in memory), and [`Normalized`]
+//! turns counts into log-normalised values chunk by chunk (library size to 10,000, then log1p, as
+//! scanpy's `normalize_total` + `log1p`).
+
+use crate::OmicsError;
+
+/// Consecutive cells in CSR form: cell `first_cell + r` has the values
+/// `data[indptr[r]..indptr[r + 1]]` at the genes `indices[..]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CsrChunk {
+    /// Index of the chunk's first cell in the whole matrix.
+    pub first_cell: usize,
+    /// Row pointers, one more than the chunk's cells, starting at 0.
+    pub indptr: Vec<usize>,
+    /// Gene of each stored value.
+    pub indices: Vec<u32>,
+    /// The values.
+    pub data: Vec<f32>,
+}
+
+impl CsrChunk {
+    /// Cells in the chunk.
+    pub fn cells(&self) -> usize {
+        self.indptr.len() - 1
+    }
+
+    /// The stored (gene, value) pairs of row `r`.
+    pub fn row(&self, r: usize) -> impl Iterator<Item = (usize, f32)> + '_ {
+        (self.indptr[r]..self.indptr[r + 1]).map(move |k| (self.indices[k] as usize, self.data[k]))
+    }
+
+    /// A dense block (cells x `genes`, row-major), zeros left out.
+    pub fn from_dense(first_cell: usize, genes: usize, values: &[f32]) -> Self {
+        let mut chunk = CsrChunk { first_cell, indptr: vec![0], indices: Vec::new(), data: Vec::new() };
+        for row in values.chunks(genes.max(1)) {
+            for (g, &v) in row.iter().enumerate().filter(|(_, v)| **v != 0.0) {
+                chunk.indices.push(g as u32);
+                chunk.data.push(v);
+            }
+            chunk.indptr.push(chunk.data.len());
+        }
+        chunk
+    }
+}
+
+/// Where cells come from: genes, the number of cells, and the cells chunk by chunk in file order.
+pub trait CellSource {
+    /// Gene names (matrix columns).
+    fn genes(&self) -> &[String];
+    /// Number of cells.
+    fn n_cells(&self) -> usize;
+    /// Calls `f` on consecutive chunks of at most `cells_per_chunk` cells, in order.
+    fn for_each_chunk(&self, cells_per_chunk: usize, f: &mut dyn FnMut(&CsrChunk) -> Result<(), OmicsError>) -> Result<(), OmicsError>;
+}
+
+/// A cells x genes matrix held in memory (tests, small inputs, 10x MTX).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CellMatrix {
+    /// Gene names.
+    pub genes: Vec<String>,
+    /// All cells as one chunk.
+    pub csr: CsrChunk,
+}
+
+impl CellSource for CellMatrix {
+    fn genes(&self) -> &[String] {
+        &self.genes
+    }
+
+    fn n_cells(&self) -> usize {
+        self.csr.cells()
+    }
+
+    fn for_each_chunk(&self, cells_per_chunk: usize, f: &mut dyn FnMut(&CsrChunk) -> Result<(), OmicsError>) -> Result<(), OmicsError> {
+        let step = cells_per_chunk.max(1);
+        for first in (0..self.n_cells()).step_by(step) {
+            let last = (first + step).min(self.n_cells());
+            let (a, b) = (self.csr.indptr[first], self.csr.indptr[last]);
+            f(&CsrChunk {
+                first_cell: first,
+                indptr: self.csr.indptr[first..=last].iter().map(|p| p - a).collect(),
+                indices: self.csr.indices[a..b].to_vec(),
+                data: self.csr.data[a..b].to_vec(),
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// Counts made log-normalised on the fly: each cell scaled to `target_sum` in total, then
+/// `ln(1 + x)`.
+pub struct Normalized<S> {
+    /// The counts.
+    pub source: S,
+    /// Total per cell after scaling (scanpy's `target_sum`, 1e4 here).
+    pub target_sum: f64,
+}
+
+impl<S: CellSource> CellSource for Normalized<S> {
+    fn genes(&self) -> &[String] {
+        self.source.genes()
+    }
+
+    fn n_cells(&self) -> usize {
+        self.source.n_cells()
+    }
+
+    fn for_each_chunk(&self, cells_per_chunk: usize, f: &mut dyn FnMut(&CsrChunk) -> Result<(), OmicsError>) -> Result<(), OmicsError> {
+        self.source.for_each_chunk(cells_per_chunk, &mut |chunk| {
+            let mut out = chunk.clone();
+            for r in 0..chunk.cells() {
+                let range = chunk.indptr[r]..chunk.indptr[r + 1];
+                let total: f64 = chunk.data[range.clone()].iter().map(|&v| v as f64).sum();
+                for k in range {
+                    let scaled = if total > 0.0 { chunk.data[k] as f64 * self.target_sum / total } else { 0.0 };
+                    out.data[k] = scaled.ln_1p() as f32;
+                }
+            }
+            f(&out)
+        })
+    }
+}

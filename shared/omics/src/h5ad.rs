@@ -1,0 +1,242 @@
+//! AnnData files (`.h5ad`, the layout of anndata >= 0.8) read with the pure-Rust `hdf5-pure`: the
+//! cell x gene matrix `X` or `raw/X` (dense, CSR or CSC), `var` and `raw/var` names, `obs` names
+//! and columns (categoricals decoded). A CSR or dense matrix is streamed by chunks of cells, so a
+//! file of a million cells is never held twice; a CSC matrix is read whole and transposed.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use hdf5_pure::{AttrValue, File, VlenStringReadOptions};
+
+use crate::OmicsError;
+use crate::cells::{CellSource, CsrChunk};
+
+/// An open h5ad file.
+pub struct H5ad {
+    file: File,
+    path: String,
+}
+
+fn text_attr(attrs: &HashMap<String, AttrValue>, name: &str) -> Option<String> {
+    match attrs.get(name)? {
+        AttrValue::String(s) | AttrValue::AsciiString(s) | AttrValue::VarLenString(s) | AttrValue::VarLenAsciiString(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn int_array_attr(attrs: &HashMap<String, AttrValue>, name: &str) -> Option<Vec<i64>> {
+    Some(match attrs.get(name)? {
+        AttrValue::I64Array(v) => v.clone(),
+        AttrValue::I32Array(v) => v.iter().map(|&x| x as i64).collect(),
+        AttrValue::U64Array(v) => v.iter().map(|&x| x as i64).collect(),
+        AttrValue::U32Array(v) => v.iter().map(|&x| x as i64).collect(),
+        _ => return None,
+    })
+}
+
+/// How `X` is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Storage {
+    Dense,
+    Csr,
+    Csc,
+}
+
+impl H5ad {
+    /// Opens a file; an unreadable or non-HDF5 file is an error naming it.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, OmicsError> {
+        let p = path.as_ref().display().to_string();
+        let file = File::open(path.as_ref()).map_err(|e| OmicsError::H5ad { file: p.clone(), field: "/".into(), detail: e.to_string() })?;
+        Ok(H5ad { file, path: p })
+    }
+
+    fn err(&self, field: &str, detail: impl std::fmt::Display) -> OmicsError {
+        OmicsError::H5ad { file: self.path.clone(), field: field.to_string(), detail: detail.to_string() }
+    }
+
+    fn strings(&self, field: &str) -> Result<Vec<String>, OmicsError> {
+        let d = self.file.dataset(field).map_err(|e| self.err(field, e))?;
+        d.read_vlen_strings(VlenStringReadOptions::new()).map_err(|e| self.err(field, e))
+    }
+
+    /// The index of a dataframe group (`obs`, `var`, `raw/var`).
+    fn index(&self, frame: &str) -> Result<Vec<String>, OmicsError> {
+        let g = self.file.group(frame).map_err(|e| self.err(frame, e))?;
+        let attrs = g.attrs().map_err(|e| self.err(frame, e))?;
+        let column = text_attr(&attrs, "_index").unwrap_or_else(|| "_index".into());
+        self.strings(&format!("{frame}/{column}"))
+    }
+
+    /// Whether the file has `.raw`.
+    pub fn has_raw(&self) -> bool {
+        self.file.group("raw").is_ok()
+    }
+
+    /// Gene names of `X` (or of `raw/X`).
+    pub fn var_names(&self, raw: bool) -> Result<Vec<String>, OmicsError> {
+        self.index(if raw { "raw/var" } else { "var" })
+    }
+
+    /// Cell names.
+    pub fn obs_names(&self) -> Result<Vec<String>, OmicsError> {
+        self.index("obs")
+    }
+
+    /// An `obs` column as text: a categorical's labels (a missing code, -1, as ""), or a string
+    /// array.
+    pub fn obs_column(&self, name: &str) -> Result<Vec<String>, OmicsError> {
+        let field = format!("obs/{name}");
+        if self.file.group(&field).is_ok() {
+            let categories = self.strings(&format!("{field}/categories"))?;
+            let codes_field = format!("{field}/codes");
+            let codes = self.file.dataset(&codes_field).and_then(|d| d.read_i64()).map_err(|e| self.err(&codes_field, e))?;
+            return codes
+                .iter()
+                .map(|&c| match c {
+                    -1 => Ok(String::new()),
+                    c if c >= 0 && (c as usize) < categories.len() => Ok(categories[c as usize].clone()),
+                    c => Err(self.err(&codes_field, format!("code {c} outside the {} categories", categories.len()))),
+                })
+                .collect();
+        }
+        self.strings(&field)
+    }
+
+    fn storage(&self, field: &str) -> Result<(Storage, [usize; 2]), OmicsError> {
+        if let Ok(d) = self.file.dataset(field) {
+            let shape = d.shape().map_err(|e| self.err(field, e))?;
+            if shape.len() != 2 {
+                return Err(self.err(field, format!("a matrix of {} dimensions", shape.len())));
+            }
+            return Ok((Storage::Dense, [shape[0] as usize, shape[1] as usize]));
+        }
+        let g = self.file.group(field).map_err(|e| self.err(field, e))?;
+        let attrs = g.attrs().map_err(|e| self.err(field, e))?;
+        let kind = text_attr(&attrs, "encoding-type").unwrap_or_default();
+        let shape =
+            int_array_attr(&attrs, "shape").filter(|s| s.len() == 2).ok_or_else(|| self.err(field, "no 2-element shape attribute"))?;
+        let storage = match kind.as_str() {
+            "csr_matrix" => Storage::Csr,
+            "csc_matrix" => Storage::Csc,
+            other => return Err(self.err(field, format!("encoding-type {other:?}: expected a dense array, csr_matrix or csc_matrix"))),
+        };
+        Ok((storage, [shape[0] as usize, shape[1] as usize]))
+    }
+
+    /// The cells of `X` (or `raw/X`) as a source of CSR chunks.
+    pub fn cells(&self, raw: bool) -> Result<H5adCells<'_>, OmicsError> {
+        if raw && !self.has_raw() {
+            return Err(self.err("raw", "the file has no .raw (use X)"));
+        }
+        let field = if raw { "raw/X" } else { "X" }.to_string();
+        let (storage, shape) = self.storage(&field)?;
+        let genes = self.var_names(raw)?;
+        if genes.len() != shape[1] {
+            return Err(self.err(&field, format!("{} columns but {} gene names", shape[1], genes.len())));
+        }
+        Ok(H5adCells { file: self, field, storage, shape, genes })
+    }
+}
+
+/// The cells of one matrix of an h5ad file.
+pub struct H5adCells<'a> {
+    file: &'a H5ad,
+    field: String,
+    storage: Storage,
+    shape: [usize; 2],
+    genes: Vec<String>,
+}
+
+impl H5adCells<'_> {
+    fn read_ints(&self, name: &str, start: u64, rows: u64) -> Result<Vec<i64>, OmicsError> {
+        let field = format!("{}/{name}", self.field);
+        let d = self.file.file.dataset(&field).map_err(|e| self.file.err(&field, e))?;
+        d.read_i64_rows(start, rows).map_err(|e| self.file.err(&field, e))
+    }
+
+    fn read_data(&self, start: u64, rows: u64) -> Result<Vec<f32>, OmicsError> {
+        let field = format!("{}/data", self.field);
+        let d = self.file.file.dataset(&field).map_err(|e| self.file.err(&field, e))?;
+        d.read_f32_rows(start, rows).map_err(|e| self.file.err(&field, e))
+    }
+
+    /// A CSC matrix read whole and turned into CSR.
+    fn csc_as_csr(&self) -> Result<CsrChunk, OmicsError> {
+        let [cells, genes] = self.shape;
+        let indptr = self.read_ints("indptr", 0, genes as u64 + 1)?;
+        let nnz = *indptr.last().unwrap_or(&0) as u64;
+        let (rows, data) = (self.read_ints("indices", 0, nnz)?, self.read_data(0, nnz)?);
+        let mut count = vec![0usize; cells + 1];
+        for &r in &rows {
+            if r < 0 || r as usize >= cells {
+                return Err(self.file.err(&format!("{}/indices", self.field), format!("cell index {r} outside 0..{cells}")));
+            }
+            count[r as usize + 1] += 1;
+        }
+        for c in 0..cells {
+            count[c + 1] += count[c];
+        }
+        let mut next = count.clone();
+        let (mut indices, mut values) = (vec![0u32; nnz as usize], vec![0f32; nnz as usize]);
+        for g in 0..genes {
+            for k in indptr[g] as usize..indptr[g + 1] as usize {
+                let at = next[rows[k] as usize];
+                indices[at] = g as u32;
+                values[at] = data[k];
+                next[rows[k] as usize] += 1;
+            }
+        }
+        Ok(CsrChunk { first_cell: 0, indptr: count, indices, data: values })
+    }
+}
+
+impl CellSource for H5adCells<'_> {
+    fn genes(&self) -> &[String] {
+        &self.genes
+    }
+
+    fn n_cells(&self) -> usize {
+        self.shape[0]
+    }
+
+    fn for_each_chunk(&self, cells_per_chunk: usize, f: &mut dyn FnMut(&CsrChunk) -> Result<(), OmicsError>) -> Result<(), OmicsError> {
+        let [cells, genes] = self.shape;
+        let step = cells_per_chunk.max(1);
+        match self.storage {
+            Storage::Csc => f(&self.csc_as_csr()?),
+            Storage::Dense => {
+                let d = self.file.file.dataset(&self.field).map_err(|e| self.file.err(&self.field, e))?;
+                for first in (0..cells).step_by(step) {
+                    let n = step.min(cells - first);
+                    let values = d.read_f32_rows(first as u64, n as u64).map_err(|e| self.file.err(&self.field, e))?;
+                    f(&CsrChunk::from_dense(first, genes, &values))?;
+                }
+                Ok(())
+            }
+            Storage::Csr => {
+                let indptr = self.read_ints("indptr", 0, cells as u64 + 1)?;
+                for first in (0..cells).step_by(step) {
+                    let last = (first + step).min(cells);
+                    let (a, b) = (indptr[first] as u64, indptr[last] as u64);
+                    let indices = self.read_ints("indices", a, b - a)?;
+                    let data = self.read_data(a, b - a)?;
+                    let mut columns = Vec::with_capacity(indices.len());
+                    for &g in &indices {
+                        if g < 0 || g as usize >= genes {
+                            return Err(self.file.err(&format!("{}/indices", self.field), format!("gene index {g} outside 0..{genes}")));
+                        }
+                        columns.push(g as u32);
+                    }
+                    let chunk = CsrChunk {
+                        first_cell: first,
+                        indptr: indptr[first..=last].iter().map(|&p| (p as u64 - a) as usize).collect(),
+                        indices: columns,
+                        data,
+                    };
+                    f(&chunk)?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
