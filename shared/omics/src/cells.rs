@@ -73,6 +73,10 @@ impl CellSource for CellMatrix {
     }
 
     fn for_each_chunk(&self, cells_per_chunk: usize, f: &mut dyn FnMut(&CsrChunk) -> Result<(), OmicsError>) -> Result<(), OmicsError> {
+        if cells_per_chunk >= self.n_cells() {
+            // one chunk: the matrix itself, not a copy
+            return f(&self.csr);
+        }
         let step = cells_per_chunk.max(1);
         for first in (0..self.n_cells()).step_by(step) {
             let last = (first + step).min(self.n_cells());

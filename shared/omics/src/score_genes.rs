@@ -136,20 +136,24 @@ pub fn score_genes(source: &dyn CellSource, genes: &[String], options: &ScoreGen
     }
 
     // pass 2: per cell, mean over the set minus mean over the controls
-    let mut in_set = vec![false; n_genes];
-    set.iter().for_each(|&g| in_set[g] = true);
+    // role of each gene: 0 neither, 1 in the set, 2 a control
+    let mut role = vec![0usize; n_genes];
+    set.iter().for_each(|&g| role[g] = 1);
+    control.iter().for_each(|&g| role[g] = 2);
     let mut scores = vec![0.0; n_cells];
     source.for_each_chunk(options.chunk_cells, &mut |chunk| {
         for r in 0..chunk.cells() {
-            let (mut s_sum, mut s_nan, mut c_sum, mut c_nan) = (0.0f64, 0usize, 0.0f64, 0usize);
-            for (g, v) in chunk.row(r) {
-                if in_set[g] {
-                    if v.is_nan() { s_nan += 1 } else { s_sum += v as f64 }
-                } else if is_control[g] {
-                    if v.is_nan() { c_nan += 1 } else { c_sum += v as f64 }
+            // sums and NaN counts of [neither, set, control]
+            let (mut sum, mut nan) = ([0.0f64; 3], [0usize; 3]);
+            for k in chunk.indptr[r]..chunk.indptr[r + 1] {
+                let (at, v) = (role[chunk.indices[k] as usize], chunk.data[k]);
+                if v.is_nan() {
+                    nan[at] += 1;
+                } else {
+                    sum[at] += v as f64;
                 }
             }
-            scores[chunk.first_cell + r] = s_sum / (set.len() - s_nan) as f64 - c_sum / (control.len() - c_nan) as f64;
+            scores[chunk.first_cell + r] = sum[1] / (set.len() - nan[1]) as f64 - sum[2] / (control.len() - nan[2]) as f64;
         }
         Ok(())
     })?;

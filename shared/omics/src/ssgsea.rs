@@ -2,7 +2,8 @@
 //! defaults: sample normalisation `rank`, weight 0.25):
 //!
 //! - in each sample the genes' values become their average ranks (1 = lowest) times 10,000 / N;
-//! - genes are ordered by that value, highest first (ties in the data's gene order);
+//! - genes are ordered by that value, highest first (ties: the later gene of the data first, as
+//!   gseapy orders them);
 //! - the enrichment score of a set S with H of the N genes is the sum over every position k of the
 //!   running difference P_hit(k) - P_miss(k), where P_hit(k) is the share of the weight
 //!   sum_{g in S} v_g^0.25 among the set's genes at positions <= k and P_miss(k) the share of the
@@ -79,9 +80,11 @@ pub fn ssgsea(expr: &Expression, sets: &[MatchedSet], weight: f64) -> Result<Set
         .into_par_iter()
         .map(|s| {
             let v: Vec<f64> = average_ranks(&expr.sample(s)).iter().map(|r| 10_000.0 * r / n as f64).collect();
-            // positions, highest value first, ties in gene order
+            // positions, highest value first; ties: the later gene first (a stable ascending sort,
+            // reversed)
             let mut order: Vec<usize> = (0..n).collect();
-            order.sort_by(|&a, &b| v[b].total_cmp(&v[a]).then(a.cmp(&b)));
+            order.sort_by(|&a, &b| v[a].total_cmp(&v[b]).then(a.cmp(&b)));
+            order.reverse();
             let mut position = vec![0usize; n];
             order.iter().enumerate().for_each(|(p, &g)| position[g] = p + 1);
             let all = (n * (n + 1)) as f64 / 2.0;
@@ -119,7 +122,8 @@ mod tests {
         let n = values.len();
         let v: Vec<f64> = average_ranks(values).iter().map(|r| 10_000.0 * r / n as f64).collect();
         let mut order: Vec<usize> = (0..n).collect();
-        order.sort_by(|&a, &b| v[b].total_cmp(&v[a]).then(a.cmp(&b)));
+        order.sort_by(|&a, &b| v[a].total_cmp(&v[b]).then(a.cmp(&b)));
+        order.reverse();
         let w_sum: f64 = members.iter().map(|&g| v[g].powf(weight)).sum();
         let (mut hit, mut miss, mut es) = (0.0, 0.0, 0.0);
         for &g in &order {
