@@ -91,6 +91,16 @@ pub fn task_key(stage: Stage, settings: &serde_json::Value, inputs: &[String]) -
     hex(&Sha256::digest(canonical.to_string().as_bytes()))
 }
 
+/// Settings of an evaluation task for its key: the truth file counts by its digest (in the
+/// inputs), not by where the study folder lies.
+fn without_path(spec: &serde_json::Value) -> serde_json::Value {
+    let mut s = spec.clone();
+    if let Some(o) = s.as_object_mut() {
+        o.remove("truth");
+    }
+    s
+}
+
 /// The clinical scores the evaluate stage computes for every cohort, by their model names in
 /// `metrics` and `predictions` (HAP, mHAP-II, six-and-twelve, up-to-seven, ALBI, Child-Pugh, BCLC).
 pub const CLINICAL_SCORES: [&str; 7] = ["hap", "mhap2", "six_twelve", "up_to_seven", "albi", "child_pugh", "bclc"];
@@ -304,7 +314,7 @@ fn plan_with(study: &Study, study_file: &Path, digests: &mut DigestCache, bundle
             let mut spec = evaluation.clone();
             spec["first"] = json!(first);
             spec["last"] = json!(last);
-            let key = task_key(Stage::Bootstrap, &spec, &keys);
+            let key = task_key(Stage::Bootstrap, &without_path(&spec), &keys);
             let id = format!("bootstrap/{}/{first}-{last}", c.cohort.name);
             replicates.push((id.clone(), key.clone()));
             fan_in.push(PlannedTask {
@@ -323,7 +333,7 @@ fn plan_with(study: &Study, study_file: &Path, digests: &mut DigestCache, bundle
         fan_in.push(PlannedTask {
             id: format!("evaluate/{}", c.cohort.name),
             stage: Stage::Evaluate,
-            key: task_key(Stage::Evaluate, &evaluation, &keys),
+            key: task_key(Stage::Evaluate, &without_path(&evaluation), &keys),
             spec: evaluation.to_string(),
             deps: deps.into_iter().map(|d| d.0).collect(),
             cpu_slots: 1,
@@ -430,6 +440,29 @@ mod tests {
         let want: Vec<&str> = ["preprocess/training/P2", "radiomics/training/P2/arterial"].into_iter().chain(deep).collect();
         assert_eq!(changed, want);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_truth_file_counts_by_its_content_not_its_place() {
+        let evaluation_keys = |dir: &Path| -> Vec<(String, String)> {
+            let file = write_study(dir, &["P1", "P2"]);
+            let text = std::fs::read_to_string(&file).unwrap().replacen("seed = 7\n", "seed = 7\ntruth = \"truth.csv\"\n", 1);
+            std::fs::write(&file, text).unwrap();
+            keys(&file).into_iter().filter(|(id, _)| id.starts_with("evaluate") || id.starts_with("bootstrap")).collect()
+        };
+        let base = std::env::temp_dir().join(format!("tacefusion-plan-truth-{}", std::process::id()));
+        let (a, b) = (base.join("a"), base.join("elsewhere/b"));
+        for d in [&a, &b] {
+            std::fs::create_dir_all(d).unwrap();
+            std::fs::write(d.join("truth.csv"), "cohort,patient_id,log_hazard\ntraining,P1,0.5\n").unwrap();
+        }
+        let (ka, kb) = (evaluation_keys(&a), evaluation_keys(&b));
+        assert_eq!(ka.len(), 5);
+        assert_eq!(ka, kb, "the same study in another folder keeps its keys");
+        std::fs::write(b.join("truth.csv"), "cohort,patient_id,log_hazard\ntraining,P1,0.7\n").unwrap();
+        let changed = evaluation_keys(&b);
+        assert!(ka.iter().zip(&changed).all(|(x, y)| x.1 != y.1), "a changed truth reruns the evaluation");
+        let _ = std::fs::remove_dir_all(&base);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! line call into this crate.
 
 pub mod cells;
+pub mod compare;
 pub mod error;
 pub mod expression;
 pub mod gmt;
