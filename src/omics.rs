@@ -2,7 +2,7 @@
 //! them) and scanpy's `score-genes` on single cells (h5ad or a 10x MTX folder).
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
@@ -11,6 +11,7 @@ use tacefusion_omics::h5ad::H5ad;
 use tacefusion_omics::mtx::Mtx;
 use tacefusion_omics::score_genes::{ScoreGenesOptions, score_genes};
 use tacefusion_omics::{Expression, MatchedSet, Scale, SetScores, gsva, match_sets, read_gmt, ssgsea};
+use tacefusion_worker::tables::{Column, ReadTable};
 
 /// The omics commands.
 #[derive(Debug, Subcommand)]
@@ -26,7 +27,8 @@ pub enum OmicsCommand {
 /// Arguments of `ssgsea` and `gsva`.
 #[derive(Debug, Args)]
 pub struct SetArgs {
-    /// Expression, genes x samples (TSV, or CSV by its extension).
+    /// Expression, genes x samples: TSV, CSV, or Parquet (a text column of genes, a numeric column
+    /// per sample), by the extension.
     #[arg(long)]
     expr: PathBuf,
     /// What the expression values are: counts, tpm or log2 (scores use them as they are).
@@ -84,6 +86,30 @@ pub struct ScoreArgs {
     out: PathBuf,
 }
 
+/// Reads the expression: TSV or CSV, or a Parquet table (a text column of genes, a numeric column
+/// per sample).
+fn read_expression(path: &Path, scale: &str) -> Result<Expression> {
+    let scale = Scale::from_name(scale)?;
+    if !path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet")) {
+        return Ok(Expression::read(path, scale)?);
+    }
+    let source = path.display().to_string();
+    let bytes = std::fs::read(path).with_context(|| format!("reading {source}"))?;
+    let table = ReadTable::read(&source, bytes.into()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut genes = None;
+    let mut samples = Vec::new();
+    for (name, column) in table.columns {
+        match column {
+            Column::Text(v) if genes.is_none() => genes = Some(v),
+            Column::Float(v) => samples.push((name, v)),
+            Column::Int(v) => samples.push((name, v.into_iter().map(|x| x as f64).collect())),
+            _ => bail!("{source}: column {name} is neither the genes (text) nor a sample (numbers)"),
+        }
+    }
+    let genes = genes.ok_or_else(|| anyhow::anyhow!("{source}: no text column of gene names"))?;
+    Ok(Expression::from_columns(genes, samples, scale, &source)?)
+}
+
 /// The sets to score: matched, sized, and what was left out said on stderr.
 fn sets(args: &SetArgs, expr: &Expression) -> Result<Vec<MatchedSet>> {
     let all = match_sets(&read_gmt(&args.gmt)?, &expr.genes);
@@ -125,12 +151,12 @@ fn write_scores(scores: &SetScores, out: &PathBuf) -> Result<()> {
 pub fn run(command: OmicsCommand) -> Result<()> {
     match command {
         OmicsCommand::Ssgsea(args) => {
-            let expr = Expression::read(&args.expr, Scale::from_name(&args.scale)?)?;
+            let expr = read_expression(&args.expr, &args.scale)?;
             let scores = ssgsea(&expr, &sets(&args, &expr)?, args.weight)?;
             write_scores(&if args.normalize { scores.normalized_by_range() } else { scores }, &args.out)
         }
         OmicsCommand::Gsva(args) => {
-            let expr = Expression::read(&args.expr, Scale::from_name(&args.scale)?)?;
+            let expr = read_expression(&args.expr, &args.scale)?;
             write_scores(&gsva(&expr, &sets(&args, &expr)?)?, &args.out)
         }
         OmicsCommand::ScoreGenes(args) => {

@@ -104,3 +104,26 @@ fn bad_input_is_named() {
         assert!(words.iter().all(|w| stderr.contains(w)), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn a_parquet_matrix_scores_as_its_tsv() {
+    use tacefusion_worker::tables::{Column, Table};
+    let dir = scratch("parquet");
+    let text = std::fs::read_to_string(shared("omics/ssgsea_fixture_expr.tsv")).unwrap();
+    let mut lines = text.lines();
+    let samples: Vec<String> = lines.next().unwrap().split('\t').skip(1).map(str::to_string).collect();
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split('\t').collect()).collect();
+    let mut table = Table::default().with("gene", Column::Text(rows.iter().map(|r| r[0].to_string()).collect()));
+    for (s, name) in samples.iter().enumerate() {
+        table = table.with(name, Column::Float(rows.iter().map(|r| r[s + 1].parse().unwrap()).collect()));
+    }
+    let parquet = dir.join("expr.parquet");
+    std::fs::write(&parquet, table.to_parquet().unwrap()).unwrap();
+    let gmt = shared("omics/ssgsea_fixture_sets.gmt");
+    let (a, b) = (dir.join("from_tsv.tsv"), dir.join("from_parquet.tsv"));
+    for (expr, out) in [(shared("omics/ssgsea_fixture_expr.tsv"), &a), (parquet.to_string_lossy().into_owned(), &b)] {
+        let (ok, stderr) = run(&["omics", "gsva", "--expr", &expr, "--gmt", &gmt, "--out", out.to_str().unwrap()]);
+        assert!(ok, "{stderr}");
+    }
+    assert_eq!(std::fs::read_to_string(&a).unwrap(), std::fs::read_to_string(&b).unwrap());
+}

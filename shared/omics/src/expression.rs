@@ -64,6 +64,42 @@ impl Expression {
         }
     }
 
+    /// A matrix from columns (a Parquet table: one text column of genes, one numeric column per
+    /// sample), checked as text input is: each gene and sample once, finite values, no negative
+    /// count or TPM. `file` names the source in errors.
+    pub fn from_columns(genes: Vec<String>, samples: Vec<(String, Vec<f64>)>, scale: Scale, file: &str) -> Result<Self, OmicsError> {
+        let bad = |detail: String| OmicsError::Invalid(format!("{file}: {detail}"));
+        if samples.is_empty() || genes.is_empty() {
+            return Err(bad(format!("{} genes x {} samples", genes.len(), samples.len())));
+        }
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for (row, g) in genes.iter().enumerate() {
+            if let Some(first) = seen.insert(g.as_str(), row) {
+                return Err(bad(format!("gene {g} in rows {} and {}", first + 1, row + 1)));
+            }
+        }
+        let mut names: HashMap<&str, ()> = HashMap::new();
+        for (s, column) in &samples {
+            if names.insert(s.as_str(), ()).is_some() {
+                return Err(bad(format!("sample {s} appears twice")));
+            }
+            if column.len() != genes.len() {
+                return Err(bad(format!("sample {s}: {} values for {} genes", column.len(), genes.len())));
+            }
+        }
+        let mut values = Vec::with_capacity(genes.len() * samples.len());
+        for (g, gene) in genes.iter().enumerate() {
+            for (s, column) in &samples {
+                let v = column[g];
+                if !v.is_finite() || (v < 0.0 && scale != Scale::Log2) {
+                    return Err(bad(format!("gene {gene}, sample {s}: {v} on the {scale:?} scale")));
+                }
+                values.push(v);
+            }
+        }
+        Ok(Expression { genes, samples: samples.into_iter().map(|s| s.0).collect(), values, scale })
+    }
+
     /// Parses delimited text (`file` names it in errors): tab-separated, or comma-separated when
     /// `comma`. A repeated gene or sample, a row of the wrong length, a value that is not a finite
     /// number, and a negative count or TPM are errors naming the line and the sample.

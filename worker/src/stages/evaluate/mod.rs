@@ -1,7 +1,10 @@
 //! `evaluate` [one cohort]: every model the cohort has, judged the same way. The clinical scores
 //! (`hap`, `mhap2`, `six_twelve`, `up_to_seven`, `albi`, `child_pugh`, `bclc`) are computed here from
 //! ingest's findings (rows in `predictions`); the study's models (`deep` from `score`, `radiomic`,
-//! `efm`, `lfm`, `crm` from `fusion`) are read from their tasks' `predictions`.
+//! `efm`, `lfm`, `crm` from `fusion`) are read from their tasks' `predictions`; a synthetic study's
+//! planted log hazard is the `oracle` (`models.rs`). Bootstrap intervals and paired tests summarise
+//! the cohort's `bootstrap` tasks (`bootstrap.rs`); calibration, decision curves and the Brier score
+//! are in `calibration.rs`.
 //!
 //! `metrics` (one row per cohort x model x metric: `cohort, role, model, metric, value, ci_lower,
 //! ci_upper`): `n`, `events`, `harrell_c` with its bootstrap percentile interval, `uno_c` and
@@ -9,8 +12,7 @@
 //! `logrank_chi2` and `logrank_p` across the groups, for the CRM the hazard ratio of each group
 //! against low risk (`hr_<group>_vs_low`, Wald interval), and for every other model `p_vs_crm`, the
 //! paired bootstrap test of C(CRM) - C(model) on the patients both scored (the interval is that of the
-//! difference). `km_curves`: Kaplan-Meier of each group. Bootstrap seeds derive from the study seed,
-//! the cohort and the model, so the numbers do not depend on the worker.
+//! difference), `brier_<t>`. `km_curves`: Kaplan-Meier of each group with numbers at risk.
 
 mod bootstrap;
 mod calibration;
