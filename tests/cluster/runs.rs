@@ -83,6 +83,9 @@ fn evaluation_has_the_oracle_calibration_and_decision_curves(got: &[(String, Str
             assert!(v > 0.6 && lo < v && v < hi, "{c}: oracle C {v} ({lo}, {hi})");
         }
     }
+    // every replicate of every bootstrap task arrived (the study asks for 1000)
+    let counts: BTreeSet<&str> = metrics.iter().filter(|r| r["metric"] == "bootstrap_replicates").map(|r| r["value"].as_str()).collect();
+    assert_eq!(counts, BTreeSet::from(["1000.0"]), "replicates behind the intervals");
     let calibration = table("calibration");
     for c in ["external_b", "external_c"] {
         let crm: Vec<_> = calibration.iter().filter(|r| r["cohort"] == c && r["model"] == "crm" && r["grouping"] == "quantile").collect();

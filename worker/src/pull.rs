@@ -394,7 +394,13 @@ async fn start(worker: &Arc<Worker>, lease: pb::Lease) {
                 }
             }
         }
-        worker.active.lock().await.remove(&task_id);
+        {
+            // only this attempt's entry: a newer attempt of the same task may hold it now
+            let mut active = worker.active.lock().await;
+            if active.get(&task_id).is_some_and(|a| a.attempt == lease.attempt) {
+                active.remove(&task_id);
+            }
+        }
         worker.done.notify_one();
     };
     tokio::spawn(work.instrument(span));

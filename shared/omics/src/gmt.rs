@@ -75,7 +75,11 @@ pub fn read_gmt(path: impl AsRef<Path>) -> Result<Vec<GeneSet>, OmicsError> {
 
 /// Matches every set against `genes` (the data's gene names, each once).
 pub fn match_sets(sets: &[GeneSet], genes: &[String]) -> Vec<MatchedSet> {
-    let index: HashMap<&str, usize> = genes.iter().enumerate().map(|(i, g)| (g.as_str(), i)).collect();
+    // a gene repeated in the data: its first row
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    genes.iter().enumerate().for_each(|(i, g)| {
+        index.entry(g.as_str()).or_insert(i);
+    });
     sets.iter()
         .map(|s| {
             let (mut indices, mut unmatched) = (Vec::new(), Vec::new());

@@ -160,10 +160,24 @@ impl H5adCells<'_> {
         d.read_f32_rows(start, rows).map_err(|e| self.file.err(&field, e))
     }
 
+    /// The pointer array of a compressed matrix, checked: starts at 0, never decreases, ends at the
+    /// number of stored values.
+    fn pointers(&self, count: usize) -> Result<Vec<i64>, OmicsError> {
+        let field = format!("{}/indptr", self.field);
+        let p = self.read_ints("indptr", 0, count as u64 + 1)?;
+        let stored =
+            self.file.file.dataset(&format!("{}/data", self.field)).and_then(|d| d.shape()).map_err(|e| self.file.err(&field, e))?;
+        let nnz = stored.first().copied().unwrap_or(0) as i64;
+        if p.first() != Some(&0) || p.windows(2).any(|w| w[1] < w[0]) || p.last() != Some(&nnz) {
+            return Err(self.file.err(&field, format!("pointers must rise from 0 to the {nnz} stored values")));
+        }
+        Ok(p)
+    }
+
     /// A CSC matrix read whole and turned into CSR.
     fn csc_as_csr(&self) -> Result<CsrChunk, OmicsError> {
         let [cells, genes] = self.shape;
-        let indptr = self.read_ints("indptr", 0, genes as u64 + 1)?;
+        let indptr = self.pointers(genes)?;
         let nnz = *indptr.last().unwrap_or(&0) as u64;
         let (rows, data) = (self.read_ints("indices", 0, nnz)?, self.read_data(0, nnz)?);
         let mut count = vec![0usize; cells + 1];
@@ -214,7 +228,7 @@ impl CellSource for H5adCells<'_> {
                 Ok(())
             }
             Storage::Csr => {
-                let indptr = self.read_ints("indptr", 0, cells as u64 + 1)?;
+                let indptr = self.pointers(cells)?;
                 for first in (0..cells).step_by(step) {
                     let last = (first + step).min(cells);
                     let (a, b) = (indptr[first] as u64, indptr[last] as u64);

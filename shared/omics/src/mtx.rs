@@ -86,7 +86,10 @@ impl Mtx {
             return Err(bad(line_no, format!("{rows} x {cols}, but {} genes and {} barcodes", genes.len(), barcodes.len())));
         }
         // triplets (gene, cell, value), 1-based, then grouped by cell
-        let mut triplets: Vec<(u32, u32, f32)> = Vec::with_capacity(entries);
+        if entries > rows.saturating_mul(cols) {
+            return Err(bad(line_no, format!("{entries} entries in a {rows} x {cols} matrix")));
+        }
+        let mut triplets: Vec<(u32, u32, f32)> = Vec::with_capacity(entries.min(1 << 24));
         for _ in 0..entries {
             text.clear();
             line_no += 1;
@@ -105,8 +108,12 @@ impl Mtx {
             }
         }
         triplets.sort_unstable_by_key(|t| (t.0, t.1));
-        let mut csr =
-            CsrChunk { first_cell: 0, indptr: vec![0; cols + 1], indices: Vec::with_capacity(entries), data: Vec::with_capacity(entries) };
+        let mut csr = CsrChunk {
+            first_cell: 0,
+            indptr: vec![0; cols + 1],
+            indices: Vec::with_capacity(triplets.len()),
+            data: Vec::with_capacity(triplets.len()),
+        };
         for &(c, g, v) in &triplets {
             csr.indptr[c as usize + 1] += 1;
             csr.indices.push(g);

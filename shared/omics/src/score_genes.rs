@@ -65,7 +65,11 @@ fn round_half_even(x: f64) -> f64 {
 /// Scores the cells of `source` for `genes`.
 pub fn score_genes(source: &dyn CellSource, genes: &[String], options: &ScoreGenesOptions) -> Result<GeneScores, OmicsError> {
     let names = source.genes();
-    let index: HashMap<&str, usize> = names.iter().enumerate().map(|(i, g)| (g.as_str(), i)).collect();
+    // a name repeated in the data: its first column, as anndata keeps the plain name for the first
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    names.iter().enumerate().for_each(|(i, g)| {
+        index.entry(g.as_str()).or_insert(i);
+    });
     let (mut set, mut used, mut absent) = (Vec::new(), Vec::new(), Vec::new());
     for g in genes {
         match index.get(g.as_str()) {

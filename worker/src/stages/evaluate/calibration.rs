@@ -32,8 +32,10 @@ pub(super) fn predicted(
     crm: Option<&Crm>,
     t: f64,
 ) -> Option<Vec<Option<f64>>> {
-    if let Some(crm) = crm.filter(|_| model.name == "crm") {
-        let k = crm.baseline.iter().position(|b| (b.0 - t).abs() < 1e-9)?;
+    // the CRM's own baseline when it keeps the time (its nomogram times), else the refit below
+    if let Some((crm, k)) =
+        crm.filter(|_| model.name == "crm").and_then(|c| c.baseline.iter().position(|b| (b.0 - t).abs() < 1e-9).map(|k| (c, k)))
+    {
         return Some(model.per.iter().map(|p| p.as_ref().map(|(lp, _, _)| crm.survival(*lp)[k])).collect());
     }
     let (models, data) = training?;
@@ -138,7 +140,8 @@ mod tests {
         }
         // higher risk, lower survival
         assert!(own.first().unwrap().unwrap() > own.last().unwrap().unwrap());
-        // a time the CRM's baseline does not keep: no prediction from it
+        // a time the CRM's baseline does not keep: the refit on training, or nothing without it
         assert!(predicted(&cohort, None, Some(&crm), 18.0).is_none());
+        assert!(predicted(&cohort, Some((std::slice::from_ref(&train), &data)), Some(&crm), 18.0).is_some());
     }
 }

@@ -111,6 +111,8 @@ pub fn run(spec: &serde_json::Value, inputs: &[InputFile]) -> Result<Vec<OutputF
             Some(ci) => metric("harrell_c", ci.estimate, ci.lower, ci.upper),
             None => metric("harrell_c", f64::NAN, f64::NAN, f64::NAN),
         }
+        // the replicates behind the interval: fewer than asked when a bootstrap task failed
+        metric("bootstrap_replicates", replicates.of(&m.name, HARRELL_C).len() as f64, f64::NAN, f64::NAN);
         if let Some(train) = &training {
             metric("uno_c", uno_c(train, &data, &risk, None).map_or(f64::NAN, |c| c.c_index), f64::NAN, f64::NAN);
             for &t in &months {
