@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{median_seconds, peer_python};
+use common::{median_seconds, peer_python, standard_normal};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tacefusion_omics::cells::{CellMatrix, CellSource};
@@ -27,12 +27,6 @@ const GENES: usize = 20_000;
 const SAMPLES: usize = 370;
 const CELLS: usize = 100_000;
 const CELL_GENES: usize = 2_000;
-
-fn normal(rng: &mut ChaCha8Rng) -> f64 {
-    let u1: f64 = rng.random::<f64>().max(1e-300);
-    let u2: f64 = rng.random();
-    (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
-}
 
 fn peer(script: &Path, args: &[&str]) -> Option<serde_json::Value> {
     let python = peer_python()?;
@@ -90,9 +84,9 @@ fn bulk(root: &Path, dir: &Path, script: &Path, one: &rayon::ThreadPool, rng: &m
     (0..SAMPLES).for_each(|s| write!(text, "\tS{s}").unwrap());
     text.push('\n');
     for g in &genes {
-        let level = 6.0 + 2.0 * normal(rng);
+        let level = 6.0 + 2.0 * standard_normal(rng);
         text.push_str(g);
-        (0..SAMPLES).for_each(|_| write!(text, "\t{:.6}", level + normal(rng)).unwrap());
+        (0..SAMPLES).for_each(|_| write!(text, "\t{:.6}", level + standard_normal(rng)).unwrap());
         text.push('\n');
     }
     let expr_file = dir.join("expr.tsv");

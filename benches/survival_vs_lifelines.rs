@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{median_seconds, peer_python};
+use common::{median_seconds, peer_python, standard_normal};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::Command;
@@ -18,12 +18,6 @@ use tacefusion_survival::{Covariates, CoxModel, CoxOptions, SurvivalData, harrel
 
 const N: usize = 100_000;
 const P: usize = 20;
-
-fn standard_normal(rng: &mut ChaCha8Rng) -> f64 {
-    let u1: f64 = rng.random::<f64>().max(1e-300);
-    let u2: f64 = rng.random();
-    (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
-}
 
 /// Exponential times with log hazard Σ β_j x_j, uniform censoring; times rounded to 1e-6 as the CSV
 /// holds them, so both tools read identical values.

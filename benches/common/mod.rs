@@ -27,3 +27,11 @@ pub fn peer_python() -> Option<PathBuf> {
     let default = PathBuf::from(std::env::var("HOME").ok()?).join(".cache/tacefusion-peers/bin/python");
     default.exists().then_some(default)
 }
+
+/// A standard normal draw (Box-Muller) from a seeded generator.
+pub fn standard_normal(rng: &mut rand_chacha::ChaCha8Rng) -> f64 {
+    use rand::Rng;
+    let u1: f64 = rng.random::<f64>().max(1e-300);
+    let u2: f64 = rng.random();
+    (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+}

@@ -155,24 +155,8 @@ pub(crate) fn rows(csv: &str) -> Vec<std::collections::HashMap<String, String>> 
 
 /// Spearman's rank correlation (average ranks for ties).
 pub(crate) fn spearman(x: &[f64], y: &[f64]) -> f64 {
-    let ranks = |v: &[f64]| {
-        let mut order: Vec<usize> = (0..v.len()).collect();
-        order.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
-        let mut r = vec![0.0; v.len()];
-        let mut i = 0;
-        while i < order.len() {
-            let mut j = i;
-            while j + 1 < order.len() && v[order[j + 1]] == v[order[i]] {
-                j += 1;
-            }
-            for k in i..=j {
-                r[order[k]] = (i + j) as f64 / 2.0;
-            }
-            i = j + 1;
-        }
-        r
-    };
-    let (a, b) = (ranks(x), ranks(y));
+    use tacefusion_survival::ranks::average_ranks;
+    let (a, b) = (average_ranks(x), average_ranks(y));
     let n = a.len() as f64;
     let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
     let cov: f64 = a.iter().zip(&b).map(|(p, q)| (p - ma) * (q - mb)).sum();

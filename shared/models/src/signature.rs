@@ -11,6 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 use tacefusion_survival::penalized::{PenaltyOptions, alpha_path, cross_validate};
+use tacefusion_survival::ranks::average_ranks;
 use tacefusion_survival::{Covariates, CoxModel, CoxOptions, SurvivalData};
 
 /// How a signature is built.
@@ -94,25 +95,6 @@ fn mean_sd(v: &[f64]) -> (f64, f64) {
     (m, (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0).max(1.0)).sqrt())
 }
 
-/// Average ranks (ties share their mean rank).
-fn ranks(v: &[f64]) -> Vec<f64> {
-    let mut order: Vec<usize> = (0..v.len()).collect();
-    order.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
-    let mut r = vec![0.0; v.len()];
-    let mut i = 0;
-    while i < order.len() {
-        let mut j = i;
-        while j + 1 < order.len() && v[order[j + 1]] == v[order[i]] {
-            j += 1;
-        }
-        for &k in &order[i..=j] {
-            r[k] = (i + j) as f64 / 2.0;
-        }
-        i = j + 1;
-    }
-    r
-}
-
 /// Spearman's correlation of two columns given as ranks.
 fn rank_correlation(a: &[f64], b: &[f64]) -> f64 {
     let (ma, sa) = mean_sd(a);
@@ -162,7 +144,7 @@ impl Signature {
         // redundancy: strongest first, keep what is not too close to a kept one
         let mut kept: Vec<(usize, Vec<f64>)> = Vec::new();
         for &(_, k) in &screened {
-            let r = ranks(&cand[k].3);
+            let r = average_ranks(&cand[k].3);
             if kept.iter().all(|(_, rk)| rank_correlation(&r, rk).abs() <= settings.redundancy) {
                 kept.push((k, r));
             }

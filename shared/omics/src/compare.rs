@@ -4,10 +4,10 @@
 //! Welch-Satterthwaite degrees of freedom), the rank-biserial effect size, the log2 fold change, and
 //! Benjamini-Hochberg adjusted p-values.
 
+use tacefusion_survival::ranks::average_ranks;
 use tacefusion_survival::special::{ln_gamma, normal_sf};
 
 use crate::OmicsError;
-use crate::ssgsea::average_ranks;
 
 /// The Mann-Whitney U test of `a` against `b`.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -16,6 +16,7 @@
 //! once a sample is ranked.
 
 use rayon::prelude::*;
+use tacefusion_survival::ranks::average_ranks;
 
 use crate::OmicsError;
 use crate::expression::Expression;
@@ -44,24 +45,6 @@ impl SetScores {
         let range = hi - lo;
         SetScores { scores: self.scores.iter().map(|v| if range > 0.0 { v / range } else { 0.0 }).collect(), ..self.clone() }
     }
-}
-
-/// Average ranks (1-based, ties averaged) of `values`.
-pub fn average_ranks(values: &[f64]) -> Vec<f64> {
-    let mut order: Vec<usize> = (0..values.len()).collect();
-    order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
-    let mut ranks = vec![0.0; values.len()];
-    let mut i = 0;
-    while i < order.len() {
-        let mut j = i;
-        while j + 1 < order.len() && values[order[j + 1]] == values[order[i]] {
-            j += 1;
-        }
-        let r = (i + j) as f64 / 2.0 + 1.0;
-        order[i..=j].iter().for_each(|&g| ranks[g] = r);
-        i = j + 1;
-    }
-    ranks
 }
 
 /// The enrichment scores of `sets` in every sample of `expr` (`weight` 0.25 for gseapy's
@@ -151,10 +134,5 @@ mod tests {
         let got = ssgsea(&expr, &[set], 0.25).unwrap().get(0, 0);
         let want = by_walk(&values, &members, 0.25);
         assert!((got - want).abs() < 1e-9, "{got} vs {want}");
-    }
-
-    #[test]
-    fn ranks_average_ties() {
-        assert_eq!(average_ranks(&[3.0, 1.0, 3.0, 2.0]), [3.5, 1.0, 3.5, 2.0]);
     }
 }

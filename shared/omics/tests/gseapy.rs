@@ -1,6 +1,8 @@
 //! ssGSEA and GSVA against gseapy 1.3.1 on the fixture of `../shared/data/omics` (2000 genes x 20
 //! samples, 4 sets of 50 genes): ES and NES within 1e-6, GSVA within 1e-4.
 
+mod common;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 
@@ -69,13 +71,7 @@ fn gsva_matches_gseapy() {
 /// values: ties are ordered as gseapy orders them (the later gene first), in ssGSEA and GSVA.
 #[test]
 fn tied_values_are_ordered_as_gseapy_orders_them() {
-    let python = std::env::var("PEERS_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/tacefusion-peers/bin/python"));
-    if !python.exists() {
-        println!("SKIPPED: no peer environment at {} (bash ../shared/peers/install.sh)", python.display());
-        return;
-    }
+    let Some(python) = common::peer_python() else { return };
     let dir = std::env::temp_dir().join(format!("tacefusion-gseapy-ties-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     // 300 genes x 6 samples, values on a 0.5 grid: many ties in every sample

@@ -2,20 +2,15 @@
 //! skipped without it): Mann-Whitney U (asymptotic, tie and continuity corrected), Welch's t and
 //! Benjamini-Hochberg on 40 pairs of groups of various sizes, many with tied values.
 
-use std::path::PathBuf;
+mod common;
+
 use std::process::Command;
 
 use tacefusion_omics::compare::{benjamini_hochberg, mann_whitney, welch};
 
 #[test]
 fn comparisons_match_scipy() {
-    let python = std::env::var("PEERS_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/tacefusion-peers/bin/python"));
-    if !python.exists() {
-        println!("SKIPPED: no peer environment at {} (bash ../shared/peers/install.sh)", python.display());
-        return;
-    }
+    let Some(python) = common::peer_python() else { return };
     // 40 pairs: sizes 3..22, values on a coarse grid (ties) for even pairs
     let groups: Vec<(Vec<f64>, Vec<f64>)> = (0..40)
         .map(|k| {

@@ -59,6 +59,7 @@ pub mod kaplan_meier;
 pub mod linalg;
 pub mod logrank;
 pub mod penalized;
+pub mod ranks;
 pub mod special;
 pub mod time_dependent;
 
