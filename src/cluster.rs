@@ -282,17 +282,18 @@ pub async fn run(args: RunArgs) -> Result<()> {
 
 /// A study (or the validation of `bundle` on it) on a coordinator and `workers` workers in this
 /// process, results in `out`.
-async fn run_job(study: &Path, workers: u32, out: &Path, bundle: Option<&Path>) -> Result<()> {
+pub(crate) async fn run_job(study: &Path, workers: u32, out: &Path, bundle: Option<&Path>) -> Result<()> {
     if workers == 0 {
         bail!("--workers must be at least 1");
     }
     // the first worker offers this machine's CUDA devices (a `--features cuda` build), which a
-    // study with `[train] gpus = 1` needs
-    let wants_gpu = tacefusion_core::Study::from_path(study).map(|s| s.train.gpus > 0).unwrap_or(false) && bundle.is_none();
+    // study with `[train] gpus = 1` (or `[omics] gpus = 1`) needs
+    let wants_gpu =
+        tacefusion_core::Study::from_path(study).map(|s| (s.train.gpus > 0 && bundle.is_none()) || s.omics.gpus > 0).unwrap_or(false);
     let devices = tacefusion_worker::gpus::cuda_devices().unwrap_or_default();
     if wants_gpu && devices.is_empty() {
         bail!(
-            "{}: [train] gpus = 1 but this machine offers no CUDA device to `run` (a build without --features cuda, or no driver): set gpus = 0, or submit the study to a coordinator with GPU workers",
+            "{}: [train] gpus = 1 or [omics] gpus = 1 but this machine offers no CUDA device to `run` (a build without --features cuda, or no driver): set gpus = 0, or submit the study to a coordinator with GPU workers",
             study.display()
         );
     }

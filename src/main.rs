@@ -7,12 +7,14 @@
 //! `report` arrive with their issues.
 
 mod cluster;
+mod demo;
 mod input;
 mod jobs;
 mod omics;
 mod progress;
 mod radiomics;
 mod radiomics_study;
+mod report;
 mod stats;
 mod synth;
 mod telemetry;
@@ -55,6 +57,10 @@ enum Command {
     Cancel(jobs::CancelArgs),
     /// SQL over the results of a job (DataFusion over its Parquet tables).
     Query(jobs::QueryArgs),
+    /// The study report of a job: one self-contained HTML file (tables and figures).
+    Report(report::ReportArgs),
+    /// The whole study on the built-in synthetic cohort: writes it, runs it, writes the report.
+    Demo(demo::DemoArgs),
 }
 
 /// Runs an async command on a multi-threaded runtime, with logs (RUST_LOG) on stderr and traces
@@ -83,6 +89,8 @@ fn main() {
         Command::Status(args) => block_on("tacefusion-client", jobs::status(args)),
         Command::Cancel(args) => block_on("tacefusion-client", jobs::cancel(args)),
         Command::Query(args) => block_on("tacefusion-client", jobs::query(args)),
+        Command::Report(args) => block_on("tacefusion-client", report::report(args)),
+        Command::Demo(args) => block_on("tacefusion-run", demo::demo(args)),
     };
     if let Err(err) = result {
         eprintln!("error: {err:#}");

@@ -11,7 +11,6 @@ use tacefusion_omics::h5ad::H5ad;
 use tacefusion_omics::mtx::Mtx;
 use tacefusion_omics::score_genes::{ScoreGenesOptions, score_genes};
 use tacefusion_omics::{Expression, MatchedSet, Scale, SetScores, gsva, match_sets, read_gmt, ssgsea};
-use tacefusion_worker::tables::{Column, ReadTable};
 
 /// The omics commands.
 #[derive(Debug, Subcommand)]
@@ -86,28 +85,9 @@ pub struct ScoreArgs {
     out: PathBuf,
 }
 
-/// Reads the expression: TSV or CSV, or a Parquet table (a text column of genes, a numeric column
-/// per sample).
+/// Reads the expression (TSV, CSV or Parquet, by the extension), as the bulk biology stage does.
 fn read_expression(path: &Path, scale: &str) -> Result<Expression> {
-    let scale = Scale::from_name(scale)?;
-    if !path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet")) {
-        return Ok(Expression::read(path, scale)?);
-    }
-    let source = path.display().to_string();
-    let bytes = std::fs::read(path).with_context(|| format!("reading {source}"))?;
-    let table = ReadTable::read(&source, bytes.into()).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut genes = None;
-    let mut samples = Vec::new();
-    for (name, column) in table.columns {
-        match column {
-            Column::Text(v) if genes.is_none() => genes = Some(v),
-            Column::Float(v) => samples.push((name, v)),
-            Column::Int(v) => samples.push((name, v.into_iter().map(|x| x as f64).collect())),
-            _ => bail!("{source}: column {name} is neither the genes (text) nor a sample (numbers)"),
-        }
-    }
-    let genes = genes.ok_or_else(|| anyhow::anyhow!("{source}: no text column of gene names"))?;
-    Ok(Expression::from_columns(genes, samples, scale, &source)?)
+    Ok(tacefusion_worker::stages::biology::read_expression(path, Scale::from_name(scale)?)?)
 }
 
 /// The sets to score: matched, sized, and what was left out said on stderr.

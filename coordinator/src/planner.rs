@@ -18,6 +18,7 @@ use tacefusion_core::{Study, Table};
 
 use crate::task::{PlannedTask, Stage};
 
+mod biology;
 mod deep;
 
 /// Why a study could not be planned.
@@ -342,6 +343,7 @@ fn plan_with(study: &Study, study_file: &Path, digests: &mut DigestCache, bundle
             partial_inputs: true,
         });
     }
+    fan_in.extend(biology::plan(study, study_file, &planned, &models, digests)?);
     tasks.extend(models);
     tasks.extend(fan_in);
     Ok(tasks)

@@ -62,6 +62,28 @@ pub struct JobIndex {
     pub message: String,
     /// Table name -> Parquet files (object-store paths), in plan order.
     pub tables: BTreeMap<String, Vec<String>>,
+    /// What ran, per stage in pipeline order (indexes written before it was kept have none).
+    #[serde(default)]
+    pub stages: Vec<StageFacts>,
+}
+
+/// The run facts of one stage of a job.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageFacts {
+    /// Stage name.
+    pub stage: String,
+    /// Its tasks in the job.
+    pub tasks: u64,
+    /// Committed (by this job or found committed by an earlier one).
+    pub committed: u64,
+    /// Failed (listed in `exclusions`).
+    pub failed: u64,
+    /// Attempts that failed retryably or lost their lease.
+    pub retries: u64,
+    /// First and last commit of its tasks (Unix ms; 0 when unknown): its wall time is the span.
+    pub first_commit_unix_ms: u64,
+    /// See `first_commit_unix_ms`.
+    pub last_commit_unix_ms: u64,
 }
 
 /// The `exclusions` schema.
@@ -87,7 +109,20 @@ fn spec_files(e: &TaskEntry) -> String {
 pub async fn finalize_job(store: &dyn ObjectStore, job: &JobEntry, tasks: &[TaskEntry]) -> Result<JobIndex, ResultsError> {
     let mut tables: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut failures: Vec<[String; 7]> = Vec::new();
+    let mut facts: BTreeMap<crate::task::Stage, StageFacts> = BTreeMap::new();
     for e in tasks {
+        let f = facts.entry(e.task.stage).or_insert_with(|| StageFacts { stage: e.task.stage.name().into(), ..Default::default() });
+        f.tasks += 1;
+        f.retries += e.failures as u64;
+        match &e.status {
+            TaskStatus::Committed => f.committed += 1,
+            TaskStatus::Failed { .. } => f.failed += 1,
+            _ => {}
+        }
+        if let Some(at) = e.manifest.as_ref().map(|m| m.committed_unix_ms).filter(|&t| t > 0) {
+            f.first_commit_unix_ms = if f.first_commit_unix_ms == 0 { at } else { f.first_commit_unix_ms.min(at) };
+            f.last_commit_unix_ms = f.last_commit_unix_ms.max(at);
+        }
         match (&e.status, &e.manifest) {
             (TaskStatus::Committed, Some(m)) => {
                 for f in &m.files {
@@ -128,7 +163,14 @@ pub async fn finalize_job(store: &dyn ObjectStore, job: &JobEntry, tasks: &[Task
         store.put(&StorePath::from(path.as_str()), PutPayload::from(bytes)).await?;
         tables.entry("exclusions".into()).or_default().push(path);
     }
-    let index = JobIndex { job_id: job.id.clone(), study: job.study.clone(), state: job.state, message: job.message.clone(), tables };
+    let index = JobIndex {
+        job_id: job.id.clone(),
+        study: job.study.clone(),
+        state: job.state,
+        message: job.message.clone(),
+        tables,
+        stages: facts.into_values().collect(),
+    };
     let bytes = serde_json::to_vec_pretty(&index).map_err(|e| ResultsError::Parquet(e.to_string()))?;
     store.put(&StorePath::from(format!("jobs/{}/job.json", job.id)), PutPayload::from(bytes)).await?;
     Ok(index)

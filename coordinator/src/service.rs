@@ -191,6 +191,10 @@ impl Coordinator for CoordinatorService {
             (i, e.task.stage.name().to_string(), e.task.key.clone())
         };
         let outcome = self.commit(&r, task, &stage, &key).await;
+        if outcome.is_ok() {
+            // counted before the job can end: a client that sees the job finished reads every commit
+            self.shared.metrics.lock().expect("metrics lock").commits += 1;
+        }
         let (ticket, ended) = {
             let mut s = self.shared.scheduler.lock().expect("scheduler lock");
             match &outcome {
@@ -202,10 +206,7 @@ impl Coordinator for CoordinatorService {
         self.shared.durable(ticket).await?;
         self.shared.finalize(ended).await;
         match outcome {
-            Ok(_) => {
-                self.shared.metrics.lock().expect("metrics lock").commits += 1;
-                Ok(Response::new(pb::CompleteTaskResponse { accepted: true, reason: String::new() }))
-            }
+            Ok(_) => Ok(Response::new(pb::CompleteTaskResponse { accepted: true, reason: String::new() })),
             Err(reason) => Ok(Response::new(pb::CompleteTaskResponse { accepted: false, reason })),
         }
     }
@@ -428,6 +429,7 @@ impl CoordinatorService {
             attempt: r.attempt,
             worker: r.worker_id.clone(),
             files,
+            committed_unix_ms: now_ms(),
         };
         let bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| e.to_string())?;
         let path = StorePath::from(manifest_path(stage, key));

@@ -27,13 +27,17 @@ pub enum Stage {
     /// Every model of one cohort, evaluated: `predictions` (clinical scores), `metrics`,
     /// `km_curves`, `calibration`, `decision_curves`.
     Evaluate,
+    /// The biology of one omics cohort, split by the chosen fusion score: `pathway_scores`,
+    /// `pathway_comparison`, `differential_expression`, `immune_scores`, `gene_set_coverage`
+    /// (bulk); `cell_scores`, `cell_type_comparison` (single cell); `biomarker_comparison`.
+    Biology,
     /// Does nothing: the scheduler benchmark's tasks.
     Noop,
 }
 
 impl Stage {
     /// Every stage, in pipeline order.
-    pub const ALL: [Stage; 10] = [
+    pub const ALL: [Stage; 11] = [
         Stage::Ingest,
         Stage::Preprocess,
         Stage::Radiomics,
@@ -43,6 +47,7 @@ impl Stage {
         Stage::Bundle,
         Stage::Bootstrap,
         Stage::Evaluate,
+        Stage::Biology,
         Stage::Noop,
     ];
 
@@ -58,6 +63,7 @@ impl Stage {
             Stage::Bundle => "bundle",
             Stage::Bootstrap => "bootstrap",
             Stage::Evaluate => "evaluate",
+            Stage::Biology => "biology",
             Stage::Noop => "noop",
         }
     }
@@ -81,6 +87,7 @@ impl Stage {
             Stage::Bootstrap => 1,
             // 2: the oracle, calibration and decision curves; intervals from the bootstrap tasks
             Stage::Evaluate => 2,
+            Stage::Biology => 1,
             Stage::Noop => 1,
         }
     }
@@ -147,6 +154,9 @@ pub struct Manifest {
     pub worker: String,
     /// Its files (all under `cache/<stage>/<key>/attempt-<attempt>/`).
     pub files: Vec<OutputFile>,
+    /// When the coordinator accepted the commit (Unix ms; 0 in manifests written before it was kept).
+    #[serde(default)]
+    pub committed_unix_ms: u64,
 }
 
 /// Object-store path of a task's manifest.

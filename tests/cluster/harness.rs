@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-pub const TABLES: [(&str, &str); 17] = [
+pub const TABLES: [(&str, &str); 27] = [
     ("patients", "SELECT * FROM patients ORDER BY cohort, patient_id"),
     ("exclusions", "SELECT * FROM exclusions ORDER BY cohort, patient_id, stage, field, reason"),
     ("radiomic_features", "SELECT * FROM radiomic_features ORDER BY cohort, patient_id, phase, feature"),
@@ -26,6 +26,16 @@ pub const TABLES: [(&str, &str); 17] = [
     ("calibration", "SELECT * FROM calibration ORDER BY cohort, model, grouping, \"group\""),
     ("decision_curves", "SELECT * FROM decision_curves ORDER BY cohort, model, threshold"),
     ("bootstrap_replicates", "SELECT * FROM bootstrap_replicates ORDER BY cohort, model, statistic, replicate"),
+    ("fusion_groups", "SELECT * FROM fusion_groups ORDER BY cohort, patient_id"),
+    ("pathway_scores", "SELECT * FROM pathway_scores ORDER BY cohort, collection, method, gene_set, patient_id"),
+    ("pathway_comparison", "SELECT * FROM pathway_comparison ORDER BY cohort, collection, method, gene_set"),
+    ("differential_expression", "SELECT * FROM differential_expression ORDER BY cohort, gene"),
+    ("gene_set_coverage", "SELECT * FROM gene_set_coverage ORDER BY cohort, collection, gene_set"),
+    ("cell_scores", "SELECT * FROM cell_scores ORDER BY cohort, barcode"),
+    ("cell_type_scores", "SELECT * FROM cell_type_scores ORDER BY cohort, score, cell_type, patient_id"),
+    ("cell_type_comparison", "SELECT * FROM cell_type_comparison ORDER BY cohort, score, cell_type"),
+    ("cell_score_genes", "SELECT * FROM cell_score_genes ORDER BY cohort, score"),
+    ("biomarker_comparison", "SELECT * FROM biomarker_comparison ORDER BY cohort, biomarker"),
 ];
 
 pub fn bin() -> &'static str {

@@ -9,6 +9,7 @@ mod cloud;
 mod faults;
 mod harness;
 mod paper;
+mod report;
 mod runs;
 mod security;
 mod telemetry;

@@ -63,6 +63,31 @@ fn three_worker_processes_give_the_tables_of_one_in_process_worker() {
     let metrics = &got.iter().find(|(n, _)| n == "metrics").unwrap().1;
     assert!(metrics.lines().filter(|l| l.contains(",harrell_c,")).count() >= 7 * 4);
     evaluation_has_the_oracle_calibration_and_decision_curves(&got);
+    biology_compared_the_fusion_groups(&got);
+}
+
+/// Each omics cohort's patients were split by the chosen fusion score and compared: every Hallmark
+/// set by ssGSEA and GSVA (the four planted programmes higher in `high`), hypoxia in the 8 cell types
+/// and cytotoxicity in the 2 cytotoxic ones, the 3 biomarkers.
+fn biology_compared_the_fusion_groups(got: &[(String, String)]) {
+    let table = |name: &str| rows(&got.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("no table {name}")).1);
+    let groups = table("fusion_groups");
+    let cohorts: BTreeSet<&str> = groups.iter().map(|r| r["cohort"].as_str()).collect();
+    assert_eq!(cohorts, BTreeSet::from(["biomarker", "bulk", "singlecell"]));
+    let pathways = table("pathway_comparison");
+    for method in ["ssgsea", "gsva"] {
+        let hallmark: Vec<_> = pathways.iter().filter(|r| r["collection"] == "hallmark" && r["method"] == method).collect();
+        assert_eq!(hallmark.len(), 50, "{method}: every Hallmark set is scored");
+        for set in ["HALLMARK_HYPOXIA", "HALLMARK_MYC_TARGETS_V1", "HALLMARK_EPITHELIAL_MESENCHYMAL_TRANSITION", "HALLMARK_GLYCOLYSIS"] {
+            let d: f64 = hallmark.iter().find(|r| r["gene_set"] == set).unwrap()["difference"].parse().unwrap();
+            assert!(d > 0.0, "{method} {set}: high - low = {d}");
+        }
+    }
+    assert!(pathways.iter().any(|r| r["gene_set"] == "DANAHER_CYTOTOXIC_CELLS"), "the built-in immune sets are scored");
+    let cells = table("cell_type_comparison");
+    assert_eq!(cells.iter().filter(|r| r["score"] == "hypoxia").count(), 8);
+    assert_eq!(cells.iter().filter(|r| r["score"] == "cytotoxicity").count(), 2);
+    assert_eq!(table("biomarker_comparison").len(), 3);
 }
 
 /// The planted risk is evaluated as `oracle` in every cohort, with a bootstrap interval from the

@@ -87,6 +87,7 @@ pub fn execute(
         "bundle" => stages::bundle::run(spec, inputs),
         "evaluate" => stages::evaluate::run(spec, inputs),
         "bootstrap" => stages::evaluate::run_bootstrap(spec, inputs),
+        "biology" => stages::biology::run(spec, inputs, device),
         "noop" => Ok(vec![]),
         other => Err(ExecError::BadInput(format!("this worker has no executor for stage {other:?}"))),
     }

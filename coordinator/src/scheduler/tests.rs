@@ -25,6 +25,7 @@ fn manifest(s: &Scheduler, i: usize, worker: &str) -> Manifest {
         attempt: e.attempt,
         worker: worker.into(),
         files: vec![],
+        committed_unix_ms: 0,
     }
 }
 

@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::units::{AlbuminUnit, BilirubinUnit, LengthUnit};
 
+mod omics;
+pub use omics::OmicsSettings;
+
 /// Why a study file could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum StudyError {
@@ -388,6 +391,9 @@ pub struct Study {
     /// Evaluation.
     #[serde(default)]
     pub evaluation: EvaluationSettings,
+    /// The biology of the omics cohorts.
+    #[serde(default)]
+    pub omics: OmicsSettings,
 }
 
 /// Line and column (1-based) of a byte offset.
@@ -443,7 +449,15 @@ impl Study {
                     needs(c.expression.is_some(), "expression")?;
                     needs(c.expression_scale.is_some(), "expression_scale")?
                 }
-                CohortRole::Singlecell => needs(c.h5ad.is_some() || c.mtx.is_some(), "h5ad")?,
+                CohortRole::Singlecell => {
+                    needs(c.h5ad.is_some() || c.mtx.is_some(), "h5ad")?;
+                    if c.h5ad.is_none() {
+                        needs(c.cells.is_some(), "cells")?
+                    }
+                }
+            }
+            if matches!(c.role, CohortRole::Bulk | CohortRole::Singlecell) && self.omics.gene_sets.is_none() {
+                return Err(invalid("omics.gene_sets".into(), format!("required by cohort {:?} (role {:?})", c.name, c.role)));
             }
             if let Some(images) = &c.images {
                 for (field, pattern) in [("images.image", &images.image), ("images.mask", &images.mask)] {
@@ -468,6 +482,19 @@ impl Study {
         }
         if let Some(v) = self.sweep.learning_rates.iter().find(|v| !(**v > 0.0 && v.is_finite())) {
             return Err(invalid("sweep.learning_rates".into(), format!("{v} is not a positive learning rate")));
+        }
+        let o = &self.omics;
+        if o.min_size == 0 || o.min_size > o.max_size {
+            return Err(invalid(
+                "omics.min_size".into(),
+                format!("{} with max_size {}: need 1 <= min_size <= max_size", o.min_size, o.max_size),
+            ));
+        }
+        if o.gpus > 1 {
+            return Err(invalid("omics.gpus".into(), format!("{}: a task scores on one device (0 or 1)", o.gpus)));
+        }
+        if o.ctrl_size == 0 || o.n_bins == 0 {
+            return Err(invalid("omics.ctrl_size".into(), "ctrl_size and n_bins must be at least 1".into()));
         }
         if let Some(v) = self.sweep.augmentations.iter().find(|v| !(0.0..=1.0).contains(*v)) {
             return Err(invalid("sweep.augmentations".into(), format!("{v} is not in [0, 1]")));

@@ -1,6 +1,7 @@
 //! Two-group comparisons as the biology reports them: the Mann-Whitney U test (Wilcoxon rank-sum,
 //! normal approximation with the tie correction and a continuity correction, two-sided, as
-//! `scipy.stats.mannwhitneyu(method="asymptotic")`), Welch's t-test (t distribution with
+//! `scipy.stats.mannwhitneyu(method="asymptotic")`; exact for small groups without ties, as scipy's
+//! default `method="auto"` chooses), Welch's t-test (t distribution with
 //! Welch-Satterthwaite degrees of freedom), the rank-biserial effect size, the log2 fold change, and
 //! Benjamini-Hochberg adjusted p-values.
 
@@ -67,6 +68,42 @@ pub fn mann_whitney(a: &[f64], b: &[f64]) -> Result<MannWhitney, OmicsError> {
     let big = u.max(n1 * n2 - u);
     let p = if sigma > 0.0 { (2.0 * normal_sf((big - n1 * n2 / 2.0 - 0.5) / sigma)).min(1.0) } else { 1.0 };
     Ok(MannWhitney { u, p, rank_biserial: 2.0 * u / (n1 * n2) - 1.0 })
+}
+
+/// Mann-Whitney U as scipy's default (`method="auto"`) computes it: the exact null distribution
+/// when a group has at most 8 values and no value is tied, else [`mann_whitney`]. Patient-level
+/// tests of a few patients per group (the single-cell cohort) need the exact p.
+pub fn mann_whitney_auto(a: &[f64], b: &[f64]) -> Result<MannWhitney, OmicsError> {
+    let asymptotic = mann_whitney(a, b)?;
+    let mut all: Vec<f64> = a.iter().chain(b).copied().collect();
+    all.sort_by(f64::total_cmp);
+    let tied = all.windows(2).any(|w| w[0] == w[1]);
+    if tied || (a.len() > 8 && b.len() > 8) {
+        return Ok(asymptotic);
+    }
+    let (m, n) = (a.len(), b.len());
+    let big = asymptotic.u.max((m * n) as f64 - asymptotic.u).round() as usize;
+    let p = (2.0 * exact_u_sf(m, n, big)).min(1.0);
+    Ok(MannWhitney { p, ..asymptotic })
+}
+
+/// P(U >= u) under the null for groups of `m` and `n` values without ties: the counts of U are the
+/// coefficients of the Gaussian binomial [m + n choose m]_q = prod_{i=1..m} (1 - q^(n+i)) / (1 - q^i).
+fn exact_u_sf(m: usize, n: usize, u: usize) -> f64 {
+    let degree = m * n;
+    let mut c = vec![0.0f64; degree + 1];
+    c[0] = 1.0;
+    for i in 1..=m {
+        // times (1 - q^(n+i)), then divided by (1 - q^i) (a running sum with stride i)
+        for k in (n + i..=degree).rev() {
+            c[k] -= c[k - n - i];
+        }
+        for k in i..=degree {
+            c[k] += c[k - i];
+        }
+    }
+    let total: f64 = c.iter().sum();
+    c[u.min(degree + 1)..].iter().sum::<f64>() / total
 }
 
 /// The regularized incomplete beta function I_x(a, b) (continued fraction, modified Lentz).
@@ -160,6 +197,17 @@ pub fn benjamini_hochberg(p: &[f64]) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_exact_u_distribution_counts_every_arrangement() {
+        // 2 and 2 values: the 6 arrangements give U = 0, 1, 2, 2, 3, 4
+        for (u, want) in [(0, 6.0), (1, 5.0), (2, 4.0), (3, 2.0), (4, 1.0), (5, 0.0)] {
+            assert!((exact_u_sf(2, 2, u) - want / 6.0).abs() < 1e-15, "U >= {u}");
+        }
+        // 4 vs 4, complete separation: two-sided p = 2 / C(8, 4) = 1 / 35
+        let p = mann_whitney_auto(&[5.0, 6.0, 7.0, 8.0], &[1.0, 2.0, 3.0, 4.0]).unwrap().p;
+        assert!((p - 1.0 / 35.0).abs() < 1e-15, "{p}");
+    }
 
     #[test]
     fn the_incomplete_beta_meets_known_values() {

@@ -12,8 +12,10 @@ pub mod expression;
 pub mod gmt;
 pub mod gsva;
 pub mod h5ad;
+pub mod markers;
 pub mod mtx;
 pub mod score_genes;
+pub mod score_tensor;
 pub mod ssgsea;
 
 pub use error::OmicsError;

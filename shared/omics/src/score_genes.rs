@@ -64,6 +64,59 @@ fn round_half_even(x: f64) -> f64 {
 
 /// Scores the cells of `source` for `genes`.
 pub fn score_genes(source: &dyn CellSource, genes: &[String], options: &ScoreGenesOptions) -> Result<GeneScores, OmicsError> {
+    let plan = ScorePlan::new(source, genes, options)?;
+    let mut scores = vec![0.0; source.n_cells()];
+    source.for_each_chunk(options.chunk_cells, &mut |chunk| plan.score_chunk_cpu(chunk, &mut scores))?;
+    Ok(plan.into_scores(scores))
+}
+
+/// What the first pass decides: the set's genes found in the data and the control genes drawn from
+/// their expression bins (column indices), with the names reported.
+#[derive(Debug, Clone)]
+pub struct ScorePlan {
+    /// Columns of the set's genes.
+    pub set: Vec<usize>,
+    /// Columns of the control genes, ascending.
+    pub control: Vec<usize>,
+    /// Role of every column: 0 neither, 1 in the set, 2 a control.
+    role: Vec<usize>,
+    used: Vec<String>,
+    absent: Vec<String>,
+    control_names: Vec<String>,
+}
+
+impl ScorePlan {
+    /// Pass 1 over `source`: the genes' means, their bins and the control draw.
+    pub fn new(source: &dyn CellSource, genes: &[String], options: &ScoreGenesOptions) -> Result<ScorePlan, OmicsError> {
+        plan(source, genes, options)
+    }
+
+    /// Pass 2 on one chunk, in f64: per cell, the mean over the set minus the mean over the controls
+    /// (NaN values left out, as scanpy's nanmean).
+    pub fn score_chunk_cpu(&self, chunk: &crate::cells::CsrChunk, scores: &mut [f64]) -> Result<(), OmicsError> {
+        for r in 0..chunk.cells() {
+            // sums and NaN counts of [neither, set, control]
+            let (mut sum, mut nan) = ([0.0f64; 3], [0usize; 3]);
+            for k in chunk.indptr[r]..chunk.indptr[r + 1] {
+                let (at, v) = (self.role[chunk.indices[k] as usize], chunk.data[k]);
+                if v.is_nan() {
+                    nan[at] += 1;
+                } else {
+                    sum[at] += v as f64;
+                }
+            }
+            scores[chunk.first_cell + r] = sum[1] / (self.set.len() - nan[1]) as f64 - sum[2] / (self.control.len() - nan[2]) as f64;
+        }
+        Ok(())
+    }
+
+    /// The result, with the scores of every cell.
+    pub fn into_scores(self, scores: Vec<f64>) -> GeneScores {
+        GeneScores { scores, used: self.used, absent: self.absent, control: self.control_names }
+    }
+}
+
+fn plan(source: &dyn CellSource, genes: &[String], options: &ScoreGenesOptions) -> Result<ScorePlan, OmicsError> {
     let names = source.genes();
     // a name repeated in the data: its first column, as anndata keeps the plain name for the first
     let mut index: HashMap<&str, usize> = HashMap::new();
@@ -139,29 +192,11 @@ pub fn score_genes(source: &dyn CellSource, genes: &[String], options: &ScoreGen
         return Err(OmicsError::Invalid("no control gene: every gene of the bins is in the set".into()));
     }
 
-    // pass 2: per cell, mean over the set minus mean over the controls
-    // role of each gene: 0 neither, 1 in the set, 2 a control
     let mut role = vec![0usize; n_genes];
     set.iter().for_each(|&g| role[g] = 1);
     control.iter().for_each(|&g| role[g] = 2);
-    let mut scores = vec![0.0; n_cells];
-    source.for_each_chunk(options.chunk_cells, &mut |chunk| {
-        for r in 0..chunk.cells() {
-            // sums and NaN counts of [neither, set, control]
-            let (mut sum, mut nan) = ([0.0f64; 3], [0usize; 3]);
-            for k in chunk.indptr[r]..chunk.indptr[r + 1] {
-                let (at, v) = (role[chunk.indices[k] as usize], chunk.data[k]);
-                if v.is_nan() {
-                    nan[at] += 1;
-                } else {
-                    sum[at] += v as f64;
-                }
-            }
-            scores[chunk.first_cell + r] = sum[1] / (set.len() - nan[1]) as f64 - sum[2] / (control.len() - nan[2]) as f64;
-        }
-        Ok(())
-    })?;
-    Ok(GeneScores { scores, used, absent, control: control.iter().map(|&g| names[g].clone()).collect() })
+    let control_names = control.iter().map(|&g| names[g].clone()).collect();
+    Ok(ScorePlan { set, control, role, used, absent, control_names })
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ mod common;
 
 use std::process::Command;
 
-use tacefusion_omics::compare::{benjamini_hochberg, mann_whitney, welch};
+use tacefusion_omics::compare::{benjamini_hochberg, mann_whitney, mann_whitney_auto, welch};
 
 #[test]
 fn comparisons_match_scipy() {
@@ -42,5 +42,34 @@ fn comparisons_match_scipy() {
     }
     for (q, want) in benjamini_hochberg(&welch_p).iter().zip(&lines[40]) {
         assert!((q - want).abs() < 1e-10, "BH {q} vs scipy {want}");
+    }
+}
+
+#[test]
+fn mann_whitney_auto_matches_scipys_default_method() {
+    let Some(python) = common::peer_python() else { return };
+    // small groups without ties (exact), with ties (asymptotic), and large groups (asymptotic)
+    let groups: Vec<(Vec<f64>, Vec<f64>)> = (0..30)
+        .map(|k| {
+            let (n1, n2) = if k < 20 { (2 + k % 7, 3 + (k * 5) % 9) } else { (9 + k % 4, 10 + k % 3) };
+            let grid = if k % 5 == 4 { 1.0 } else { 1e-6 };
+            let value = |i: usize, shift: f64| ((((i * 53 + k * 17) % 31) as f64 * 0.41 + 0.013 * i as f64 + shift) / grid).round() * grid;
+            ((0..n1).map(|i| value(i, 0.0)).collect(), (0..n2).map(|i| value(i + 3, 0.9 * (k % 3) as f64 + 0.0007)).collect())
+        })
+        .collect();
+    let as_py = |v: &[f64]| format!("[{}]", v.iter().map(|x| format!("{x:?}")).collect::<Vec<_>>().join(","));
+    let pairs: Vec<String> = groups.iter().map(|(a, b)| format!("({}, {})", as_py(a), as_py(b))).collect();
+    let script = format!(
+        "from scipy import stats\nfor a, b in [{}]:\n    r = stats.mannwhitneyu(a, b, alternative='two-sided')\n    print(repr(float(r.statistic)), repr(float(r.pvalue)))\n",
+        pairs.join(",")
+    );
+    let out = Command::new(&python).args(["-c", &script]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for (k, ((a, b), line)) in groups.iter().zip(text.lines()).enumerate() {
+        let want: Vec<f64> = line.split_whitespace().map(|v| v.parse().unwrap()).collect();
+        let got = mann_whitney_auto(a, b).unwrap();
+        assert!((got.u - want[0]).abs() < 1e-9, "pair {k}: U {} vs scipy {}", got.u, want[0]);
+        assert!((got.p - want[1]).abs() < 1e-12, "pair {k}: p {} vs scipy {} ({} vs {} values)", got.p, want[1], a.len(), b.len());
     }
 }

@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
-use tacefusion_core::study::{Cohort, ExpressionScale, ImageLayout, Study, StudyInfo};
+use tacefusion_core::study::{Cohort, ExpressionScale, ImageLayout, OmicsSettings, Study, StudyInfo};
 use tacefusion_core::units::BilirubinUnit;
 use tacefusion_core::{CohortRole, study::ClinicalUnits};
 use tacefusion_imaging::{VoxelData, write_nifti};
@@ -200,6 +200,10 @@ pub fn generate(options: &SynthOptions, progress: &(dyn Fn(&str) + Sync)) -> Res
     });
     write_file(&out.join("truth/effects.json"), serde_json::to_string_pretty(&truth).expect("serialisable").as_bytes())?;
 
+    // the study carries its gene sets, so that it runs wherever it is copied
+    let gmt =
+        std::fs::read(&options.gene_sets).map_err(|e| SynthError::Input { file: options.gene_sets.clone(), message: e.to_string() })?;
+    write_file(&out.join(GENE_SETS), &gmt)?;
     let (preprocess, train, sweep) = options.preset.deep_settings();
     let study = Study {
         study: StudyInfo {
@@ -215,6 +219,7 @@ pub fn generate(options: &SynthOptions, progress: &(dyn Fn(&str) + Sync)) -> Res
         train,
         sweep,
         evaluation: Default::default(),
+        omics: OmicsSettings { gene_sets: Some(GENE_SETS.into()), ..Default::default() },
     };
     let study_file = out.join("study.toml");
     let header =
@@ -320,6 +325,9 @@ fn write_singlecell(
     )?;
     Ok(barcodes.len())
 }
+
+/// Where a synthetic study keeps its copy of the gene sets, relative to its `study.toml`.
+pub const GENE_SETS: &str = "omics/gene_sets.gmt";
 
 /// Where the Hallmark GMT is by default: `../shared/data/omics/h.all.v7.0.symbols.gmt` from the
 /// working directory (the repository root).

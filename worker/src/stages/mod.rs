@@ -1,5 +1,6 @@
 //! One module per stage executor.
 
+pub mod biology;
 pub mod bundle;
 pub mod crops;
 pub mod evaluate;
