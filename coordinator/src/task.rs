@@ -25,7 +25,7 @@ pub enum Stage {
     /// A range of one cohort's bootstrap replicates: `bootstrap_replicates`.
     Bootstrap,
     /// Every model of one cohort, evaluated: `predictions` (clinical scores), `metrics`,
-    /// `km_curves`, `calibration`, `decision_curves`.
+    /// `km_curves`, `calibration`, `decision_curves`, `roc_curves`.
     Evaluate,
     /// The biology of one omics cohort, split by the chosen fusion score: `pathway_scores`,
     /// `pathway_comparison`, `differential_expression`, `immune_scores`, `gene_set_coverage`
@@ -86,7 +86,8 @@ impl Stage {
             Stage::Bundle => 1,
             Stage::Bootstrap => 1,
             // 2: the oracle, calibration and decision curves; intervals from the bootstrap tasks
-            Stage::Evaluate => 2,
+            // 3: roc_curves
+            Stage::Evaluate => 3,
             Stage::Biology => 1,
             Stage::Noop => 1,
         }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-pub const TABLES: [(&str, &str); 27] = [
+pub const TABLES: [(&str, &str); 28] = [
     ("patients", "SELECT * FROM patients ORDER BY cohort, patient_id"),
     ("exclusions", "SELECT * FROM exclusions ORDER BY cohort, patient_id, stage, field, reason"),
     ("radiomic_features", "SELECT * FROM radiomic_features ORDER BY cohort, patient_id, phase, feature"),
@@ -26,6 +26,7 @@ pub const TABLES: [(&str, &str); 27] = [
     ("calibration", "SELECT * FROM calibration ORDER BY cohort, model, grouping, \"group\""),
     ("decision_curves", "SELECT * FROM decision_curves ORDER BY cohort, model, threshold"),
     ("bootstrap_replicates", "SELECT * FROM bootstrap_replicates ORDER BY cohort, model, statistic, replicate"),
+    ("roc_curves", "SELECT * FROM roc_curves ORDER BY cohort, model, months, fpr, tpr, threshold"),
     ("fusion_groups", "SELECT * FROM fusion_groups ORDER BY cohort, patient_id"),
     ("pathway_scores", "SELECT * FROM pathway_scores ORDER BY cohort, collection, method, gene_set, patient_id"),
     ("pathway_comparison", "SELECT * FROM pathway_comparison ORDER BY cohort, collection, method, gene_set"),

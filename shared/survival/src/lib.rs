@@ -69,4 +69,4 @@ pub use data::{Covariates, SurvivalData};
 pub use error::{Result, SurvivalError};
 pub use kaplan_meier::{KaplanMeier, MedianSurvival};
 pub use logrank::LogRankTest;
-pub use time_dependent::{BrierScores, TimeDependentAuc, brier_scores, cumulative_dynamic_auc};
+pub use time_dependent::{BrierScores, RocCurve, TimeDependentAuc, brier_scores, cumulative_dynamic_auc, cumulative_dynamic_roc};

@@ -76,6 +76,70 @@ pub fn cumulative_dynamic_auc(train: &SurvivalData, test: &SurvivalData, risk: &
     Ok(TimeDependentAuc { times: times.to_vec(), auc, mean_auc })
 }
 
+/// The cumulative/dynamic ROC curve at one time: at each threshold c (the distinct risks, highest
+/// first) the IPCW-weighted share of cases with risk >= c (TPR) and the share of controls with risk
+/// >= c (FPR), from (0, 0) to (1, 1). Its trapezoid area is `cumulative_dynamic_auc` at that time.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RocCurve {
+    /// The time.
+    pub time: f64,
+    /// Thresholds, decreasing (+inf first: nobody is called positive).
+    pub thresholds: Vec<f64>,
+    /// False positive rate at each threshold.
+    pub fpr: Vec<f64>,
+    /// True positive rate at each threshold.
+    pub tpr: Vec<f64>,
+}
+
+impl RocCurve {
+    /// Area under the curve (trapezoids).
+    pub fn area(&self) -> f64 {
+        self.fpr.windows(2).zip(self.tpr.windows(2)).map(|(f, t)| (f[1] - f[0]) * (t[0] + t[1]) / 2.0).sum()
+    }
+}
+
+/// The cumulative/dynamic ROC curve of `risk` on `test` at time `t`, censoring weights from `train`.
+pub fn cumulative_dynamic_roc(train: &SurvivalData, test: &SurvivalData, risk: &[f64], t: f64) -> Result<RocCurve> {
+    test.check_per_subject("risk", risk)?;
+    check_times(&[t])?;
+    let weights = CensoringDistribution::fit(train).event_weights(test)?;
+    // (risk, case weight, control count) per subject that is a case or a control at t
+    let mut points: Vec<(f64, f64, f64)> = (0..test.len())
+        .filter_map(|i| {
+            if test.event()[i] && test.time()[i] <= t {
+                Some((risk[i], weights[i], 0.0))
+            } else if test.time()[i] > t {
+                Some((risk[i], 0.0, 1.0))
+            } else {
+                None
+            }
+        })
+        .collect();
+    let (cases, controls): (f64, f64) = points.iter().fold((0.0, 0.0), |a, p| (a.0 + p.1, a.1 + p.2));
+    if cases == 0.0 || controls == 0.0 {
+        return Err(SurvivalError::InvalidArgument(format!("no case or no control at time {t}")));
+    }
+    points.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let mut curve = RocCurve { time: t, thresholds: vec![f64::INFINITY], fpr: vec![0.0], tpr: vec![0.0] };
+    let (mut tp, mut fp) = (0.0, 0.0);
+    let mut k = 0;
+    while k < points.len() {
+        // risks within the tie tolerance form one threshold
+        let c = points[k].0;
+        while k < points.len() && points[k].0 >= c - RISK_TIE_TOLERANCE {
+            tp += points[k].1;
+            fp += points[k].2;
+            k += 1;
+        }
+        curve.thresholds.push(c);
+        curve.tpr.push((tp / cases).min(1.0));
+        curve.fpr.push(fp / controls);
+    }
+    // every case and control counted: (1, 1), whatever the order of the sums' rounding
+    *curve.tpr.last_mut().expect("one threshold at least") = 1.0;
+    Ok(curve)
+}
+
 /// Brier scores at each time and, over the same times, the integrated Brier score.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BrierScores {

@@ -34,9 +34,46 @@ pub fn section(source: &dyn Source) -> Section {
             body += &km_figure(&km, &metrics, &cohort);
         }
     }
-    body += "</div><h3>Time-dependent AUC</h3><p class=\"note\">Cumulative/dynamic AUC at the study's months (the ROC curves themselves are not kept in the results).</p><div class=\"figs\">";
+    body += "</div><h3>Time-dependent ROC</h3><p class=\"note\">Cumulative/dynamic ROC curves at the middle of the study's months (cases: death by then, controls: alive after; inverse-probability-of-censoring weights from training), then the AUC at every month.</p><div class=\"figs\">";
+    if let Some(roc) = rows(
+        source,
+        "SELECT cohort, model, months, fpr, tpr FROM roc_curves WHERE model IN ('crm', 'lfm', 'efm', 'hap', 'bclc') ORDER BY cohort, model, months, fpr, tpr",
+        &mut body,
+    ) {
+        let months: Vec<f64> = {
+            let mut m: Vec<f64> = (0..roc.len()).map(|r| roc.num(r, "months")).collect();
+            m.sort_by(f64::total_cmp);
+            m.dedup();
+            m
+        };
+        let t = months.get(months.len() / 2).copied().unwrap_or(f64::NAN);
+        for cohort in ordered(roc.distinct("cohort")) {
+            let rs: Vec<usize> = roc.rows_where("cohort", &cohort).into_iter().filter(|&r| roc.num(r, "months") == t).collect();
+            let series: Vec<Series> = ["crm", "lfm", "efm", "hap", "bclc"]
+                .iter()
+                .filter_map(|model| {
+                    let points: Vec<(f64, f64)> =
+                        rs.iter().filter(|&&r| roc.text(r, "model") == *model).map(|&r| (roc.num(r, "fpr"), roc.num(r, "tpr"))).collect();
+                    let auc = metric(&metrics, &cohort, model, &format!("auc_{t:.0}")).0;
+                    (!points.is_empty()).then(|| Series { label: format!("{model} {}", num(auc, 3)), points, ..Default::default() })
+                })
+                .collect();
+            body += &Plot {
+                title: format!("{cohort}: death by {t} months"),
+                x_label: "1 \u{2212} specificity".into(),
+                y_label: "sensitivity".into(),
+                x_range: Some((0.0, 1.0)),
+                y_range: Some((0.0, 1.0)),
+                series,
+                diagonal: true,
+            }
+            .svg();
+        }
+    }
+    body += "</div><div class=\"figs\">";
     for cohort in order.iter() {
-        let series: Vec<Series> = ["crm", "lfm", "efm", "deep", "radiomic", "hap", "bclc"]
+        // the ROC figures' order first, so that a model keeps its colour
+        let series: Vec<Series> = ["crm", "lfm", "efm", "hap", "bclc", "deep", "radiomic"]
             .iter()
             .filter_map(|model| {
                 let points: Vec<(f64, f64)> = (0..metrics.len())

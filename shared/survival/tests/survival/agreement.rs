@@ -5,7 +5,8 @@
 use super::common::*;
 use tacefusion_survival::penalized::{ElasticNetCox, PenaltyOptions, objective};
 use tacefusion_survival::{
-    CoxModel, CoxOptions, Interpolation, KaplanMeier, LogRankTest, Ties, brier_scores, cumulative_dynamic_auc, harrell_c, uno_c,
+    CoxModel, CoxOptions, Interpolation, KaplanMeier, LogRankTest, Ties, brier_scores, cumulative_dynamic_auc, cumulative_dynamic_roc,
+    harrell_c, uno_c,
 };
 
 #[test]
@@ -131,6 +132,13 @@ fn gbsg2_concordance_auc_brier_and_logrank_match_scikit_survival() {
     }
     let mean = reference["mean_auc"].as_f64().unwrap();
     assert!((auc.mean_auc - mean).abs() < 1e-6, "mean AUC {} vs {mean}", auc.mean_auc);
+    // the ROC curve at each time: monotone from (0, 0) to (1, 1), its area scikit-survival's AUC
+    for (k, &t) in times.iter().enumerate() {
+        let roc = cumulative_dynamic_roc(&g.data, &g.data, &risk, t).unwrap();
+        assert_eq!((roc.fpr[0], roc.tpr[0], *roc.fpr.last().unwrap(), *roc.tpr.last().unwrap()), (0.0, 0.0, 1.0, 1.0));
+        assert!(roc.fpr.windows(2).all(|w| w[0] <= w[1]) && roc.tpr.windows(2).all(|w| w[0] <= w[1]));
+        assert!((roc.area() - auc.auc[k]).abs() < 1e-12, "t {t}: ROC area {} vs AUC {}", roc.area(), auc.auc[k]);
+    }
 
     // predictions as lifelines makes them: our Cox fit, H0 read by linear interpolation
     let m = CoxModel::fit(&g.x, &g.data, &CoxOptions::default()).unwrap();

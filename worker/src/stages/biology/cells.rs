@@ -180,7 +180,8 @@ fn compare_cell_types(
             format!("{count} cells of patient {p:?}: no {} score, so in neither group", groups.model),
         );
     }
-    for id in groups.ids.iter().filter(|id| !cells.patients.contains(id)) {
+    let with_cells: std::collections::HashSet<&str> = cells.patients.iter().map(String::as_str).collect();
+    for id in groups.ids.iter().filter(|id| !with_cells.contains(id.as_str())) {
         ex.add(cohort, id, source, "patient", "no_cells", format!("patient {id} has a {} score but no cell", groups.model));
     }
     let group_of = |p: &str| groups.of.get(p).map(|g| group_name(g.1)).unwrap_or("");

@@ -13,6 +13,8 @@
 //! against low risk (`hr_<group>_vs_low`, Wald interval), and for every other model `p_vs_crm`, the
 //! paired bootstrap test of C(CRM) - C(model) on the patients both scored (the interval is that of the
 //! difference), `brier_<t>`. `km_curves`: Kaplan-Meier of each group with numbers at risk.
+//! `roc_curves`: the cumulative/dynamic ROC curve of every model at each AUC month (at most about
+//! 200 points a curve).
 
 mod bootstrap;
 mod calibration;
@@ -22,7 +24,9 @@ pub use bootstrap::run as run_bootstrap;
 use bootstrap::{CRM_MINUS_MODEL, HARRELL_C, Replicates, Subjects};
 use models::{cohort_models, read_truth};
 use tacefusion_survival::bootstrap::{BootstrapInterval, PairedConcordance, interval_from_replicates};
-use tacefusion_survival::{Covariates, CoxModel, CoxOptions, KaplanMeier, LogRankTest, SurvivalData, cumulative_dynamic_auc, uno_c};
+use tacefusion_survival::{
+    Covariates, CoxModel, CoxOptions, KaplanMeier, LogRankTest, SurvivalData, cumulative_dynamic_auc, cumulative_dynamic_roc, uno_c,
+};
 
 use crate::executor::{ExecError, InputFile, OutputFile, number, text};
 use crate::stages::fusion::{FittedModels, GROUPS};
@@ -85,8 +89,8 @@ pub fn run(spec: &serde_json::Value, inputs: &[InputFile]) -> Result<Vec<OutputF
         Some(interval(estimate, &replicates.of(model, statistic)))
     };
 
-    let (mut pred, mut met, mut km, mut cal, mut dca) =
-        (Rows::default(), Rows::default(), Rows::default(), Rows::default(), Rows::default());
+    let (mut pred, mut met, mut km, mut cal, mut dca, mut roc) =
+        (Rows::default(), Rows::default(), Rows::default(), Rows::default(), Rows::default(), Rows::default());
     for m in &models {
         let idx = m.scored();
         let risk: Vec<f64> = idx.iter().map(|&i| m.risk(i)).collect();
@@ -118,6 +122,12 @@ pub fn run(spec: &serde_json::Value, inputs: &[InputFile]) -> Result<Vec<OutputF
             for &t in &months {
                 let auc = cumulative_dynamic_auc(train, &data, &risk, &[t]).map_or(f64::NAN, |a| a.auc[0]);
                 metric(&format!("auc_{t:.0}"), auc, f64::NAN, f64::NAN);
+                if let Ok(curve) = cumulative_dynamic_roc(train, &data, &risk, t) {
+                    for k in roc_points(curve.fpr.len()) {
+                        roc.text(&[cohort, &m.name]);
+                        roc.num(&[t, curve.thresholds[k], curve.fpr[k], curve.tpr[k]]);
+                    }
+                }
             }
         }
         if m.grouped {
@@ -173,7 +183,15 @@ pub fn run(spec: &serde_json::Value, inputs: &[InputFile]) -> Result<Vec<OutputF
             )?,
         ),
         ("decision_curves.parquet".into(), out(dca, &["cohort", "model"], &["months", "threshold", "net_benefit", "treat_all"])?),
+        ("roc_curves.parquet".into(), out(roc, &["cohort", "model"], &["months", "threshold", "fpr", "tpr"])?),
     ])
+}
+
+/// The points of a ROC curve of `n` points that `roc_curves` keeps: at most about 200, evenly
+/// spaced, always the first and the last (the curve is for drawing; the AUC is in `metrics`).
+fn roc_points(n: usize) -> impl Iterator<Item = usize> {
+    let step = n.div_ceil(200).max(1);
+    (0..n).filter(move |&k| k % step == 0 || k + 1 == n)
 }
 
 /// Rows of text and numeric cells, column by column.
