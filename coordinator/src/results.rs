@@ -119,7 +119,9 @@ pub async fn finalize_job(store: &dyn ObjectStore, job: &JobEntry, tasks: &[Task
             TaskStatus::Failed { .. } => f.failed += 1,
             _ => {}
         }
-        if let Some(at) = e.manifest.as_ref().map(|m| m.committed_unix_ms).filter(|&t| t > 0) {
+        // the span of this job's own commits (a task found committed by an earlier job was never
+        // leased here: attempt 0)
+        if let Some(at) = e.manifest.as_ref().filter(|_| e.attempt > 0).map(|m| m.committed_unix_ms).filter(|&t| t > 0) {
             f.first_commit_unix_ms = if f.first_commit_unix_ms == 0 { at } else { f.first_commit_unix_ms.min(at) };
             f.last_commit_unix_ms = f.last_commit_unix_ms.max(at);
         }

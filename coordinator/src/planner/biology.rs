@@ -48,9 +48,14 @@ pub(crate) fn plan(
                     (None, Some(mtx)) => {
                         let dir = resolve(mtx);
                         files.push(("mtx", dir.clone()));
-                        for part in ["matrix.mtx.gz", "features.tsv.gz", "barcodes.tsv.gz"] {
-                            files.push(("mtx_part", dir.join(part)));
+                        // every file the reader may take (plain or gzip, features or genes)
+                        let mut parts: Vec<PathBuf> =
+                            std::fs::read_dir(&dir).into_iter().flatten().flatten().map(|e| e.path()).filter(|p| p.is_file()).collect();
+                        parts.sort();
+                        if parts.is_empty() {
+                            parts.push(dir.join("matrix.mtx.gz"));
                         }
+                        files.extend(parts.into_iter().map(|p| ("mtx_part", p)));
                     }
                     (None, None) => {}
                 }
@@ -68,14 +73,23 @@ pub(crate) fn plan(
             })?;
             inputs.push(digest);
         }
-        // `omics.gpus` is in the settings: scores made on a GPU (f32) are not taken for the CPU's
-        let settings =
-            json!({ "kind": kind, "cohort": cohort.name, "scale": cohort.expression_scale, "omics": o, "seed": study.study.seed });
         let gpus = if cohort.role == CohortRole::Singlecell { o.gpus } else { 0 };
+        // the key's settings: the gene-set files count by their content (in the inputs), not where
+        // they lie; `gpus` only for the single cells (scores made on a GPU, f32, are not taken for
+        // the CPU's)
+        let mut keyed = o.clone();
+        keyed.gene_sets = None;
+        keyed.immune_sets = None;
+        keyed.gpus = gpus;
+        let settings =
+            json!({ "kind": kind, "cohort": cohort.name, "scale": cohort.expression_scale, "omics": keyed, "seed": study.study.seed });
         let mut spec = settings.clone();
+        spec["omics"] = json!(o);
         for (what, path) in files.iter().filter(|(what, _)| *what != "mtx_part") {
             spec[*what] = json!(path);
         }
+        // named in `exclusions` when the task fails
+        spec["files"] = json!(files.iter().filter(|(what, _)| *what != "mtx_part").map(|(_, p)| p).collect::<Vec<_>>());
         tasks.push(PlannedTask {
             id: format!("biology/{}", cohort.name),
             stage: Stage::Biology,
@@ -89,4 +103,60 @@ pub(crate) fn plan(
         });
     }
     Ok(tasks)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::super::{DigestCache, plan};
+    use tacefusion_core::Study;
+
+    /// A study with a training and a bulk cohort (both with CT), the expression and gene sets in
+    /// `sets_dir` (relative to the study).
+    fn write(dir: &Path, sets_dir: &str, expression: &str) -> std::path::PathBuf {
+        for (cohort, ids) in [("train", ["P1", "P2"]), ("bulk", ["B1", "B2"])] {
+            std::fs::create_dir_all(dir.join("clinical")).unwrap();
+            let csv: String =
+                std::iter::once("patient_id,os_months\n".to_string()).chain(ids.iter().map(|p| format!("{p},10\n"))).collect();
+            std::fs::write(dir.join(format!("clinical/{cohort}.csv")), csv).unwrap();
+            for p in ids {
+                std::fs::create_dir_all(dir.join(format!("images/{p}"))).unwrap();
+                for f in ["arterial", "arterial_mask", "portal_venous", "portal_venous_mask"] {
+                    std::fs::write(dir.join(format!("images/{p}/{f}.nii.gz")), format!("{p}-{f}")).unwrap();
+                }
+            }
+        }
+        std::fs::create_dir_all(dir.join(sets_dir)).unwrap();
+        std::fs::write(dir.join(sets_dir).join("h.gmt"), "SET\t-\tA\tB\n").unwrap();
+        std::fs::write(dir.join("expr.tsv"), expression).unwrap();
+        let images = "[cohorts.images]\nimage = \"images/{patient}/{phase}.nii.gz\"\nmask = \"images/{patient}/{phase}_mask.nii.gz\"\n";
+        let toml = format!(
+            "[study]\nname = \"t\"\nseed = 7\n\n[[cohorts]]\nname = \"training\"\nrole = \"training\"\ncentre = \"A\"\nclinical = \"clinical/train.csv\"\n\n{images}\n[[cohorts]]\nname = \"bulk\"\nrole = \"bulk\"\ncentre = \"T\"\nclinical = \"clinical/bulk.csv\"\nexpression = \"expr.tsv\"\nexpression_scale = \"log2\"\n\n{images}\n[omics]\ngene_sets = \"{sets_dir}/h.gmt\"\n"
+        );
+        let file = dir.join("study.toml");
+        std::fs::write(&file, toml).unwrap();
+        file
+    }
+
+    fn biology_key(file: &Path) -> String {
+        let study = Study::from_path(file).unwrap();
+        let tasks = plan(&study, file, &mut DigestCache::default()).unwrap();
+        let t = tasks.iter().find(|t| t.id == "biology/bulk").expect("a biology task for the bulk cohort");
+        assert!(t.deps.contains(&"fusion/apply/bulk".to_string()) && t.deps.contains(&"fusion/fit".to_string()), "{:?}", t.deps);
+        t.key.clone()
+    }
+
+    #[test]
+    fn the_gene_sets_count_by_content_and_the_expression_changes_the_key() {
+        let base = std::env::temp_dir().join(format!("tacefusion-plan-biology-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        let expression = "gene\tB1\tB2\nA\t1\t2\nB\t3\t4\n";
+        let a = biology_key(&write(&base.join("a"), "sets", expression));
+        let moved = biology_key(&write(&base.join("b"), "elsewhere/gmt", expression));
+        assert_eq!(a, moved, "the same files in other places keep the key");
+        let changed = biology_key(&write(&base.join("c"), "sets", "gene\tB1\tB2\nA\t1\t2\nB\t3\t5\n"));
+        assert_ne!(a, changed, "a changed expression value reruns the biology");
+        let _ = std::fs::remove_dir_all(&base);
+    }
 }

@@ -83,7 +83,8 @@ pub fn mann_whitney_auto(a: &[f64], b: &[f64]) -> Result<MannWhitney, OmicsError
     }
     let (m, n) = (a.len(), b.len());
     let big = asymptotic.u.max((m * n) as f64 - asymptotic.u).round() as usize;
-    let p = (2.0 * exact_u_sf(m, n, big)).min(1.0);
+    // the null distribution of U is the same for (m, n) and (n, m): count over the smaller group
+    let p = (2.0 * exact_u_sf(m.min(n), m.max(n), big)).clamp(0.0, 1.0);
     Ok(MannWhitney { p, ..asymptotic })
 }
 

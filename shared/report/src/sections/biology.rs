@@ -55,12 +55,23 @@ pub fn section(source: &dyn Source) -> Section {
     }
     body += "<h3>Hallmark pathways (bulk)</h3>";
     if let Some(c) = rows(source, "SELECT * FROM pathway_comparison ORDER BY collection, method, mann_whitney_p", &mut body) {
-        let hallmark: Vec<usize> = c.rows_where("collection", "hallmark");
+        // one bulk cohort is drawn (the first); the tables list every cohort
+        let cohorts = c.distinct("cohort");
+        if cohorts.len() > 1 {
+            body += &format!(
+                "<p class=\"note\">Bulk cohorts: {}; the figures show {}.</p>",
+                escape(&cohorts.join(", ")),
+                escape(cohorts.iter().min().map_or("", |c| c.as_str()))
+            );
+        }
+        let drawn = cohorts.iter().min().cloned().unwrap_or_default();
+        let hallmark: Vec<usize> = c.rows_where("collection", "hallmark").into_iter().filter(|&r| c.text(r, "cohort") == drawn).collect();
         let mut sets: Vec<String> = hallmark.iter().filter(|&&r| c.text(r, "method") == "ssgsea").map(|&r| c.text(r, "gene_set")).collect();
         let diff_of = |set: &str, method: &str| {
             hallmark.iter().find(|&&r| c.text(r, "gene_set") == set && c.text(r, "method") == method).map_or(f64::NAN, |&r| {
-                let q = c.num(r, "mann_whitney_fdr").max(1e-300);
-                c.num(r, "difference").signum() * -q.log10()
+                let q = c.num(r, "mann_whitney_fdr");
+                // NaN stays NaN (grey), not -log10 of the floor
+                if q.is_finite() { c.num(r, "difference").signum() * -q.max(1e-300).log10() } else { f64::NAN }
             })
         };
         sets.sort_by(|a, b| diff_of(b, "ssgsea").total_cmp(&diff_of(a, "ssgsea")));
@@ -73,18 +84,23 @@ pub fn section(source: &dyn Source) -> Section {
         body += "</div>";
         let top: Vec<usize> = hallmark.iter().copied().filter(|&r| c.num(r, "mann_whitney_fdr") < 0.05).collect();
         body += &format!("<p>{} of {} set \u{00d7} method comparisons with FDR below 0.05:</p>", top.len(), hallmark.len());
-        body += &table(&header(&["method", "gene set"]), &comparison_rows(&c, &top, &["method", "gene_set"]));
+        body += &table(&header(&["cohort", "method", "gene set"]), &comparison_rows(&c, &top, &["cohort", "method", "gene_set"]));
         let immune = c.rows_where("collection", "immune");
         if !immune.is_empty() {
             body += "<h3>Immune microenvironment (bulk, ssGSEA of marker sets)</h3>";
-            body += &table(&header(&["gene set"]), &comparison_rows(&c, &immune, &["gene_set"]));
+            body += &table(&header(&["cohort", "gene set"]), &comparison_rows(&c, &immune, &["cohort", "gene_set"]));
         }
     }
     body += "<h3>Differential expression (bulk)</h3>";
-    if let Some(de) =
-        rows(source, "SELECT gene, log2_fold_change, mann_whitney_p, mann_whitney_fdr FROM differential_expression", &mut body)
-    {
-        let point = |r: usize| (de.num(r, "log2_fold_change"), -de.num(r, "mann_whitney_p").max(1e-300).log10());
+    if let Some(de) = rows(
+        source,
+        "SELECT gene, log2_fold_change, mann_whitney_p, mann_whitney_fdr FROM differential_expression WHERE cohort = (SELECT min(cohort) FROM differential_expression)",
+        &mut body,
+    ) {
+        let point = |r: usize| {
+            let p = de.num(r, "mann_whitney_p");
+            (de.num(r, "log2_fold_change"), if p.is_finite() { -p.max(1e-300).log10() } else { f64::NAN })
+        };
         let (sig, rest): (Vec<usize>, Vec<usize>) = (0..de.len()).partition(|&r| de.num(r, "mann_whitney_fdr") < 0.05);
         let plot = Plot {
             title: format!("Volcano: {} genes, {} with FDR < 0.05", de.len(), sig.len()),
@@ -120,24 +136,24 @@ pub fn section(source: &dyn Source) -> Section {
         }
         let all: Vec<usize> = (0..c.len()).collect();
         body += "<p class=\"note\">Tests on the patients' mean score per cell type (cells of one patient are not independent); the cell-level rank-biserial correlation is beside them.</p>";
-        let mut t = comparison_rows(&c, &all, &["score", "cell_type"]);
+        let mut t = comparison_rows(&c, &all, &["cohort", "score", "cell_type"]);
         for (row, &r) in t.iter_mut().zip(&all) {
             row.push(format!("{}/{}", num(c.num(r, "cells_high"), 0), num(c.num(r, "cells_low"), 0)));
             row.push(num(c.num(r, "cell_rank_biserial"), 2));
         }
-        let mut h = header(&["score", "cell type"]);
+        let mut h = header(&["cohort", "score", "cell type"]);
         h.extend(["cells high/low", "cell rank-biserial"]);
         body += &table(&h, &t);
     }
     body += "<h3>Biomarkers</h3>";
     if let Some(b) = rows(source, "SELECT * FROM biomarker_comparison ORDER BY biomarker", &mut body) {
         let all: Vec<usize> = (0..b.len()).collect();
-        let mut t = comparison_rows(&b, &all, &["biomarker"]);
+        let mut t = comparison_rows(&b, &all, &["cohort", "biomarker"]);
         for (row, &r) in t.iter_mut().zip(&all) {
             row.push(num(b.num(r, "spearman_rho"), 2));
             row.push(p_value(b.num(r, "spearman_p")));
         }
-        let mut h = header(&["biomarker"]);
+        let mut h = header(&["cohort", "biomarker"]);
         h.extend(["Spearman rho with the score", "p"]);
         body += &table(&h, &t);
     }
@@ -146,7 +162,7 @@ pub fn section(source: &dyn Source) -> Section {
 
 /// The bulk samples' ssGSEA scores, z-scored per set, patients ordered by group.
 fn pathway_samples(source: &dyn Source) -> String {
-    let Ok(p) = source.query("SELECT gene_set, patient_id, \"group\", score FROM pathway_scores WHERE collection = 'hallmark' AND method = 'ssgsea' ORDER BY \"group\", patient_id, gene_set") else {
+    let Ok(p) = source.query("SELECT gene_set, patient_id, \"group\", score FROM pathway_scores WHERE collection = 'hallmark' AND method = 'ssgsea' AND cohort = (SELECT min(cohort) FROM pathway_scores) ORDER BY \"group\", patient_id, gene_set") else {
         return String::new();
     };
     let patients = p.distinct("patient_id");

@@ -42,13 +42,19 @@ pub fn planted(source: &dyn Source, facts: &RunFacts) -> Section {
         let hyp = c.rows_where("score", "hypoxia");
         let up = hyp.iter().filter(|&&r| c.num(r, "difference") > 0.0).count();
         rows.push(vec![
-            format!("single cell: hypoxia genes +{} log per SD of h in every cell type", effects["omics"]["sc_hypoxia_per_h"]),
+            format!(
+                "single cell: hypoxia genes +{} log per SD of h in every cell type",
+                escape(&effects["omics"]["sc_hypoxia_per_h"].to_string())
+            ),
             "higher in high, every cell type".into(),
             format!("higher in {up} of {} cell types", hyp.len()),
         ]);
         for r in c.rows_where("score", "cytotoxicity").into_iter().filter(|&r| c.text(r, "cell_type").starts_with("CD8")) {
             rows.push(vec![
-                format!("single cell: cytotoxic genes {} log per SD of h in CD8+ T cells", effects["omics"]["sc_cd8_cytotoxic_per_h"]),
+                format!(
+                    "single cell: cytotoxic genes {} log per SD of h in CD8+ T cells",
+                    escape(&effects["omics"]["sc_cd8_cytotoxic_per_h"].to_string())
+                ),
                 "lower in high".into(),
                 format!("high \u{2212} low {}, p {}", num(c.num(r, "difference"), 3), p_value(c.num(r, "mann_whitney_p"))),
             ]);

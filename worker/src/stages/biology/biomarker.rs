@@ -49,6 +49,11 @@ pub(super) fn run(spec: &serde_json::Value, cohort: &str, groups: &Groups) -> Re
     for column in t.header().iter().filter(|c| c.as_str() != "patient_id") {
         let (mut high, mut low, mut score, mut value) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let cells = t.text_column(column).map_err(|e| ExecError::BadInput(e.to_string()))?;
+        // a column without a single number (a site, a date) is not a biomarker: listed once
+        if !cells.iter().any(|c| c.trim().parse::<f64>().is_ok_and(f64::is_finite)) {
+            ex.add(cohort, "", path, column, "not_numeric", format!("column {column} holds no number: not compared"));
+            continue;
+        }
         for (k, id) in ids.iter().enumerate() {
             let Some(&(s, is_high)) = groups.of.get(*id) else { continue };
             let cell = cells[k].trim();

@@ -74,10 +74,19 @@ pub(super) fn run(spec: &serde_json::Value, cohort: &str, groups: &Groups, devic
         ..Default::default()
     };
     let log_normalized = o["log_normalized"].as_bool().unwrap_or(false);
-    let score = |source: &dyn CellSource| -> Result<(GeneScores, GeneScores), ExecError> {
-        Ok((score_on(device, source, &hypoxia_genes, &options)?, score_on(device, source, &cytotoxic_genes, &options)?))
+    // the hypoxia score is the stage's point; cytotoxicity that cannot be scored (none of its genes
+    // in the data) is listed and left out, not the end of the task
+    let mut ex = Exclusions::default();
+    let mut cytotoxic_failure = None;
+    let mut score = |source: &dyn CellSource| -> Result<(GeneScores, GeneScores), ExecError> {
+        let hypoxia = score_on(device, source, &hypoxia_genes, &options)?;
+        let cytotoxicity = score_on(device, source, &cytotoxic_genes, &options).unwrap_or_else(|e| {
+            cytotoxic_failure = Some(e.to_string());
+            GeneScores { scores: vec![f64::NAN; source.n_cells()], used: vec![], absent: cytotoxic_genes.clone(), control: vec![] }
+        });
+        Ok((hypoxia, cytotoxicity))
     };
-    let scored = |source: &dyn CellSource| -> Result<(GeneScores, GeneScores), ExecError> {
+    let mut scored = |source: &dyn CellSource| -> Result<(GeneScores, GeneScores), ExecError> {
         if log_normalized { score(source) } else { score(&Normalized { source: Borrowed(source), target_sum: 1e4 }) }
     };
     let (patient_column, type_column) = (field("patient_column")?, field("cell_type_column")?);
@@ -98,13 +107,22 @@ pub(super) fn run(spec: &serde_json::Value, cohort: &str, groups: &Groups, devic
         None => {
             let dir = text(spec, "mtx")?;
             let m = Mtx::read(dir).map_err(|e| bad(&e))?;
-            let (patients, types) = labels_from_table(Path::new(text(spec, "cells")?), &m.barcodes, &patient_column, &type_column)?;
+            let table = text(spec, "cells")?;
+            let (patients, types, unlabelled) = labels_from_table(Path::new(table), &m.barcodes, &patient_column, &type_column)?;
+            if let Some(first) = unlabelled.first() {
+                let reason =
+                    format!("{} cells of the matrix have no row in the cell table (first: {first}): in neither group", unlabelled.len());
+                ex.add(cohort, "", table, "barcode", "no_cell_label", reason);
+            }
             let (hypoxia, cytotoxicity) = scored(&m.matrix)?;
             Cells { barcodes: m.barcodes, patients, types, hypoxia, cytotoxicity }
         }
     };
     let source = spec.get("h5ad").or(spec.get("mtx")).and_then(|v| v.as_str()).unwrap_or("");
-    compare_cell_types(cohort, source, &cells, groups, &strings(&o["cytotoxic_cell_types"]))
+    if let Some(reason) = cytotoxic_failure {
+        ex.add(cohort, "", source, "cytotoxic_genes", "not_scored", format!("cytotoxicity not scored: {reason}"));
+    }
+    compare_cell_types(cohort, source, &cells, groups, &strings(&o["cytotoxic_cell_types"]), ex)
 }
 
 /// A cell source behind a reference, so that `Normalized` can wrap any of them.
@@ -126,8 +144,11 @@ impl CellSource for Borrowed<'_> {
     }
 }
 
-/// Patient and cell type of each barcode, from the cell table (CSV: `barcode` and the two columns).
-fn labels_from_table(path: &Path, barcodes: &[String], patient: &str, cell_type: &str) -> Result<(Vec<String>, Vec<String>), ExecError> {
+/// Patient and cell type of each barcode, from the cell table (CSV: `barcode` and the two columns);
+/// a barcode without a row gets empty labels and is returned in the third list.
+type Labels = (Vec<String>, Vec<String>, Vec<String>);
+
+fn labels_from_table(path: &Path, barcodes: &[String], patient: &str, cell_type: &str) -> Result<Labels, ExecError> {
     let bad = |e: &dyn std::fmt::Display| ExecError::BadInput(e.to_string());
     let t = CsvTable::from_csv_path(path).map_err(|e| bad(&e))?;
     let (b, p, c) = (
@@ -136,13 +157,19 @@ fn labels_from_table(path: &Path, barcodes: &[String], patient: &str, cell_type:
         t.text_column(cell_type).map_err(|e| bad(&e))?,
     );
     let row: HashMap<&str, usize> = b.iter().enumerate().map(|(i, x)| (*x, i)).collect();
-    let mut out = (Vec::with_capacity(barcodes.len()), Vec::with_capacity(barcodes.len()));
+    let mut out = (Vec::with_capacity(barcodes.len()), Vec::with_capacity(barcodes.len()), Vec::new());
     for code in barcodes {
-        let &i = row
-            .get(code.as_str())
-            .ok_or_else(|| bad(&format!("{}: no row for cell {code} of the matrix (column barcode)", path.display())))?;
-        out.0.push(p[i].to_string());
-        out.1.push(c[i].to_string());
+        match row.get(code.as_str()) {
+            Some(&i) => {
+                out.0.push(p[i].to_string());
+                out.1.push(c[i].to_string());
+            }
+            None => {
+                out.0.push(String::new());
+                out.1.push(String::new());
+                out.2.push(code.clone());
+            }
+        }
     }
     Ok(out)
 }
@@ -156,18 +183,18 @@ fn compare_cell_types(
     cells: &Cells,
     groups: &Groups,
     cytotoxic_types: &[String],
+    mut ex: Exclusions,
 ) -> Result<Vec<OutputFile>, ExecError> {
     let n = cells.barcodes.len();
-    if cells.patients.len() != n || cells.types.len() != n || cells.hypoxia.scores.len() != n {
+    let lengths = [cells.patients.len(), cells.types.len(), cells.hypoxia.scores.len(), cells.cytotoxicity.scores.len()];
+    if lengths.iter().any(|&l| l != n) {
         return Err(ExecError::BadInput(format!(
-            "{source}: {n} cells but {} patient and {} cell-type labels",
-            cells.patients.len(),
-            cells.types.len()
+            "{source}: {n} cells but {} patient labels, {} cell-type labels, {} hypoxia and {} cytotoxicity scores",
+            lengths[0], lengths[1], lengths[2], lengths[3]
         )));
     }
-    let mut ex = Exclusions::default();
     let mut unplaced: BTreeMap<&str, usize> = BTreeMap::new();
-    for p in cells.patients.iter().filter(|p| !groups.of.contains_key(*p)) {
+    for p in cells.patients.iter().filter(|p| !p.is_empty() && !groups.of.contains_key(*p)) {
         *unplaced.entry(p.as_str()).or_default() += 1;
     }
     for (p, count) in &unplaced {
@@ -200,7 +227,8 @@ fn compare_cell_types(
     for (name, scores) in [(HYPOXIA, &cells.hypoxia.scores), (CYTOTOXICITY, &cells.cytotoxicity.scores)] {
         let mut means: PatientMeans = BTreeMap::new();
         let mut by_type: BTreeMap<&str, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
-        for i in (0..n).filter(|&i| groups.of.contains_key(&cells.patients[i])) {
+        // a cell without a finite score (NaN in the data) is left out of the means, not the mean made NaN
+        for i in (0..n).filter(|&i| groups.of.contains_key(&cells.patients[i]) && scores[i].is_finite()) {
             let t = cells.types[i].as_str();
             if name == CYTOTOXICITY && !cytotoxic_types.iter().any(|c| c == t) {
                 continue;

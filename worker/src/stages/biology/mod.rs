@@ -82,8 +82,10 @@ impl Groups {
         Self::split(model, scores).map_err(|e| ExecError::BadInput(format!("cohort {cohort}: {e}")))
     }
 
-    /// Splits scored patients at the median of their scores (at it: `low`).
+    /// Splits scored patients at the median of their scores (at it: `low`); a patient without a
+    /// finite score is in neither group (the omics files' patients without a group are listed).
     pub fn split(model: String, scores: Vec<(String, f64)>) -> Result<Groups, String> {
+        let scores: Vec<(String, f64)> = scores.into_iter().filter(|s| s.1.is_finite()).collect();
         if scores.len() < 2 {
             return Err(format!("{} patients with a {model} score: at least 2 to form groups", scores.len()));
         }
@@ -232,6 +234,9 @@ mod tests {
             assert_eq!(got, high, "{scores:?}");
         }
         assert!(Groups::split("lfm".into(), vec![("P".into(), 1.0)]).is_err());
+        // a NaN score is in neither group and moves no median
+        let g = Groups::split("lfm".into(), vec![("A".into(), 1.0), ("B".into(), f64::NAN), ("C".into(), 3.0)]).unwrap();
+        assert_eq!((g.median, g.ids.len(), g.of.contains_key("B")), (2.0, 2, false));
     }
 
     #[test]
