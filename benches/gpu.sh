@@ -8,7 +8,9 @@
 #
 # Sizes: the default network of the `paper` preset (crop 2x24^3, width 8, depth 3), batch 32;
 # then a larger crop (2x32^3, width 16) where the GPU has work to do. Each line of
-# $OUT/training.txt is a row for benches/RESULTS.md.
+# $OUT/training.txt is a row for benches/RESULTS.md. Then the single-cell scoring on CUDA against
+# the CPU's f64 (worker/tests/biology.rs `cuda_scores_match_the_cpu`, within 1e-5): $OUT/omics.txt.
+# Both stripped binaries must fit the 64 MiB the device tool carries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${1:-}" in
@@ -23,7 +25,15 @@ for l in sys.stdin:
     mkdir -p benches/gpu-bin
     cp "$bin" benches/gpu-bin/training
     strip benches/gpu-bin/training
-    ls -l benches/gpu-bin/training
+    test=$(cargo test --release -p tacefusion-worker --features cuda --test biology --no-run --message-format=json 2>/dev/null |
+        python3 -c 'import json,sys
+for l in sys.stdin:
+    m = json.loads(l)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "biology" and m.get("executable"):
+        print(m["executable"])' | tail -1)
+    cp "$test" benches/gpu-bin/biology
+    strip benches/gpu-bin/biology
+    ls -l benches/gpu-bin/
     ;;
 run)
     OUT=${OUT:-$(mktemp -d)}
@@ -34,6 +44,7 @@ run)
         BENCH_CROP=$crop BENCH_WIDTH=$width BENCH_DEPTH=$depth BENCH_BATCH=$batch BENCH_STEPS=20 \
             ./benches/gpu-bin/training 2>&1 | tee -a "$OUT/training.txt"
     done
+    ./benches/gpu-bin/biology --ignored --nocapture cuda_scores_match_the_cpu 2>&1 | tee "$OUT/omics.txt"
     ;;
 *)
     echo "usage: benches/gpu.sh build|run" >&2

@@ -215,3 +215,27 @@ fn a_bad_biomarker_value_is_listed_and_the_rest_compared() {
         other => panic!("{other:?}"),
     }
 }
+
+/// The GPU half of the single-cell scoring: burn's CUDA backend gives the CPU's f64 scores within
+/// 1e-5 on planted cells (`benches/gpu.sh` runs it on the GPU machine: build with
+/// `--features cuda`, run with `--ignored`).
+#[cfg(feature = "cuda")]
+#[test]
+#[ignore = "needs a CUDA device"]
+fn cuda_scores_match_the_cpu() {
+    use tacefusion_omics::cells::{CellMatrix, CsrChunk, Normalized};
+    use tacefusion_omics::score_genes::{ScoreGenesOptions, score_genes};
+    use tacefusion_omics::score_tensor::score_genes_on;
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let (cells, genes) = (20_000, 2_000);
+    let names: Vec<String> = (0..genes).map(|g| format!("G{g}")).collect();
+    let dense: Vec<f32> = (0..cells * genes).map(|k| poisson(&mut rng, 0.2 + (k % genes % 17) as f64 * 0.1) as f32).collect();
+    let m = Normalized { source: CellMatrix { genes: names.clone(), csr: CsrChunk::from_dense(0, genes, &dense) }, target_sum: 1e4 };
+    let set: Vec<String> = names[..200].to_vec();
+    let options = ScoreGenesOptions::default();
+    let cpu = score_genes(&m, &set, &options).unwrap();
+    let gpu = score_genes_on::<tacefusion_models::GpuBackend>(&m, &set, &options, &tacefusion_models::gpu_device(0)).unwrap();
+    let worst = cpu.scores.iter().zip(&gpu.scores).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+    eprintln!("cuda vs cpu: {cells} cells, largest difference {worst:.2e}");
+    assert!(worst < 1e-5, "largest difference {worst}");
+}
