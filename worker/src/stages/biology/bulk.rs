@@ -58,7 +58,7 @@ struct Scored {
 
 pub(super) fn run(spec: &serde_json::Value, cohort: &str, groups: &Groups) -> Result<Vec<OutputFile>, ExecError> {
     let bad = |e: &dyn std::fmt::Display| ExecError::BadInput(e.to_string());
-    let omics = &spec["omics"];
+    let omics = super::settings(spec)?;
     let scale = Scale::from_name(spec["scale"].as_str().unwrap_or("log2")).map_err(|e| bad(&e))?;
     let path = text(spec, "expression")?;
     let all = read_expression(Path::new(path), scale)?;
@@ -88,7 +88,7 @@ pub(super) fn run(spec: &serde_json::Value, cohort: &str, groups: &Groups) -> Re
         return Err(bad(&format!("cohort {cohort}: {} samples with a score, not in two groups", expr.samples.len())));
     }
 
-    let (min_size, max_size) = (omics["min_size"].as_u64().unwrap_or(15) as usize, omics["max_size"].as_u64().unwrap_or(500) as usize);
+    let (min_size, max_size) = (omics.min_size, omics.max_size);
     let hallmark_file = text(spec, "gene_sets")?;
     let hallmark = read_gmt(hallmark_file).map_err(|e| bad(&e))?;
     let immune = match spec.get("immune_sets").and_then(|v| v.as_str()) {

@@ -9,7 +9,6 @@ use std::path::Path;
 
 use tacefusion_core::Table as CsvTable;
 use tacefusion_omics::cells::{CellSource, Normalized};
-use tacefusion_omics::compare::mann_whitney;
 use tacefusion_omics::h5ad::H5ad;
 use tacefusion_omics::mtx::Mtx;
 use tacefusion_omics::score_genes::{GeneScores, ScoreGenesOptions, score_genes};
@@ -32,10 +31,6 @@ struct Cells {
     cytotoxicity: GeneScores,
 }
 
-fn strings(v: &serde_json::Value) -> Vec<String> {
-    v.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect()).unwrap_or_default()
-}
-
 /// Scores `genes` in the cells of `source` on `device`: f64 on the CPU, burn's CUDA backend (f32)
 /// on a GPU.
 fn score_on(device: Device, source: &dyn CellSource, genes: &[String], options: &ScoreGenesOptions) -> Result<GeneScores, ExecError> {
@@ -56,31 +51,26 @@ fn score_on(device: Device, source: &dyn CellSource, genes: &[String], options: 
 
 pub(super) fn run(spec: &serde_json::Value, cohort: &str, groups: &Groups, device: Device) -> Result<Vec<OutputFile>, ExecError> {
     let bad = |e: &dyn std::fmt::Display| ExecError::BadInput(e.to_string());
-    let o = &spec["omics"];
-    let field = |k: &str| o[k].as_str().map(String::from).ok_or_else(|| bad(&format!("omics setting {k} is missing")));
+    let o = super::settings(spec)?;
     let gmt = text(spec, "gene_sets")?;
-    let hypoxia_set = field("hypoxia_set")?;
+    let hypoxia_set = &o.hypoxia_set;
     let hypoxia_genes = read_gmt(gmt)
         .map_err(|e| bad(&e))?
         .into_iter()
-        .find(|s| s.name == hypoxia_set)
+        .find(|s| s.name == *hypoxia_set)
         .ok_or_else(|| bad(&format!("{gmt}: no gene set {hypoxia_set} (omics.hypoxia_set)")))?
         .genes;
-    let cytotoxic_genes = strings(&o["cytotoxic_genes"]);
-    let options = ScoreGenesOptions {
-        ctrl_size: o["ctrl_size"].as_u64().unwrap_or(50) as usize,
-        n_bins: o["n_bins"].as_u64().unwrap_or(25) as usize,
-        seed: spec["seed"].as_u64().unwrap_or(0),
-        ..Default::default()
-    };
-    let log_normalized = o["log_normalized"].as_bool().unwrap_or(false);
+    let cytotoxic_genes = &o.cytotoxic_genes;
+    let options =
+        ScoreGenesOptions { ctrl_size: o.ctrl_size, n_bins: o.n_bins, seed: spec["seed"].as_u64().unwrap_or(0), ..Default::default() };
+    let log_normalized = o.log_normalized;
     // the hypoxia score is the stage's point; cytotoxicity that cannot be scored (none of its genes
     // in the data) is listed and left out, not the end of the task
     let mut ex = Exclusions::default();
     let mut cytotoxic_failure = None;
     let mut score = |source: &dyn CellSource| -> Result<(GeneScores, GeneScores), ExecError> {
         let hypoxia = score_on(device, source, &hypoxia_genes, &options)?;
-        let cytotoxicity = score_on(device, source, &cytotoxic_genes, &options).unwrap_or_else(|e| {
+        let cytotoxicity = score_on(device, source, cytotoxic_genes, &options).unwrap_or_else(|e| {
             cytotoxic_failure = Some(e.to_string());
             GeneScores { scores: vec![f64::NAN; source.n_cells()], used: vec![], absent: cytotoxic_genes.clone(), control: vec![] }
         });
@@ -89,17 +79,17 @@ pub(super) fn run(spec: &serde_json::Value, cohort: &str, groups: &Groups, devic
     let mut scored = |source: &dyn CellSource| -> Result<(GeneScores, GeneScores), ExecError> {
         if log_normalized { score(source) } else { score(&Normalized { source: Borrowed(source), target_sum: 1e4 }) }
     };
-    let (patient_column, type_column) = (field("patient_column")?, field("cell_type_column")?);
+    let (patient_column, type_column) = (&o.patient_column, &o.cell_type_column);
     let cells = match spec.get("h5ad").and_then(|v| v.as_str()) {
         Some(path) => {
             let file = H5ad::open(path).map_err(|e| bad(&e))?;
-            let source = file.cells(o["use_raw"].as_bool().unwrap_or(false)).map_err(|e| bad(&e))?;
+            let source = file.cells(o.use_raw).map_err(|e| bad(&e))?;
             let (hypoxia, cytotoxicity) = scored(&source)?;
             let label = |c: &str| file.obs_column(c).map_err(|e| bad(&e));
             Cells {
                 barcodes: file.obs_names().map_err(|e| bad(&e))?,
-                patients: label(&patient_column)?,
-                types: label(&type_column)?,
+                patients: label(patient_column)?,
+                types: label(type_column)?,
                 hypoxia,
                 cytotoxicity,
             }
@@ -108,7 +98,7 @@ pub(super) fn run(spec: &serde_json::Value, cohort: &str, groups: &Groups, devic
             let dir = text(spec, "mtx")?;
             let m = Mtx::read(dir).map_err(|e| bad(&e))?;
             let table = text(spec, "cells")?;
-            let (patients, types, unlabelled) = labels_from_table(Path::new(table), &m.barcodes, &patient_column, &type_column)?;
+            let (patients, types, unlabelled) = labels_from_table(Path::new(table), &m.barcodes, patient_column, type_column)?;
             if let Some(first) = unlabelled.first() {
                 let reason =
                     format!("{} cells of the matrix have no row in the cell table (first: {first}): in neither group", unlabelled.len());
@@ -122,7 +112,7 @@ pub(super) fn run(spec: &serde_json::Value, cohort: &str, groups: &Groups, devic
     if let Some(reason) = cytotoxic_failure {
         ex.add(cohort, "", source, "cytotoxic_genes", "not_scored", format!("cytotoxicity not scored: {reason}"));
     }
-    compare_cell_types(cohort, source, &cells, groups, &strings(&o["cytotoxic_cell_types"]), ex)
+    compare_cell_types(cohort, source, &cells, groups, &o.cytotoxic_cell_types, ex)
 }
 
 /// A cell source behind a reference, so that `Normalized` can wrap any of them.
@@ -223,7 +213,8 @@ fn compare_cell_types(
 
     // (score, cell type, patient, mean, cells)
     let mut means_rows: Vec<(&str, String, String, f64, usize)> = Vec::new();
-    let mut rows: Vec<(String, &str, Comparison, CellLevel)> = Vec::new();
+    // (cell type, score, patient-level comparison, cell-level comparison)
+    let mut rows: Vec<(String, &str, Comparison, Comparison)> = Vec::new();
     for (name, scores) in [(HYPOXIA, &cells.hypoxia.scores), (CYTOTOXICITY, &cells.cytotoxicity.scores)] {
         let mut means: PatientMeans = BTreeMap::new();
         let mut by_type: BTreeMap<&str, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
@@ -246,7 +237,7 @@ fn compare_cell_types(
                 means_rows.push((name, t.to_string(), p.clone(), mean, *count));
                 if groups.of[p].1 { high.push(mean) } else { low.push(mean) }
             }
-            rows.push((t.to_string(), name, compare(&high, &low), CellLevel::of(&high_cells, &low_cells)));
+            rows.push((t.to_string(), name, compare(&high, &low), compare(&high_cells, &low_cells)));
         }
     }
     let means = Table::default()
@@ -263,7 +254,7 @@ fn compare_cell_types(
         .with("cell_type", Column::Text(rows.iter().map(|r| r.0.clone()).collect()));
     let comparisons: Vec<Comparison> = rows.iter().map(|r| r.2).collect();
     let family: Vec<String> = rows.iter().map(|r| r.1.to_string()).collect();
-    let f = |g: fn(&CellLevel) -> f64| Column::Float(rows.iter().map(|r| g(&r.3)).collect());
+    let f = |g: fn(&Comparison) -> f64| Column::Float(rows.iter().map(|r| g(&r.3)).collect());
     let comparison = with_comparisons(labels, &comparisons, &family)
         .with("cells_high", Column::Int(rows.iter().map(|r| r.3.n_high as i64).collect()))
         .with("cells_low", Column::Int(rows.iter().map(|r| r.3.n_low as i64).collect()))
@@ -284,26 +275,4 @@ fn compare_cell_types(
     ];
     out.extend(ex.file()?);
     Ok(out)
-}
-
-/// The cell-level effect: every cell of one side against every cell of the other.
-struct CellLevel {
-    n_high: usize,
-    n_low: usize,
-    mean_high: f64,
-    mean_low: f64,
-    rank_biserial: f64,
-}
-
-impl CellLevel {
-    fn of(high: &[f64], low: &[f64]) -> CellLevel {
-        let mean = |v: &[f64]| if v.is_empty() { f64::NAN } else { v.iter().sum::<f64>() / v.len() as f64 };
-        CellLevel {
-            n_high: high.len(),
-            n_low: low.len(),
-            mean_high: mean(high),
-            mean_low: mean(low),
-            rank_biserial: mann_whitney(high, low).map_or(f64::NAN, |m| m.rank_biserial),
-        }
-    }
 }

@@ -32,6 +32,12 @@ use crate::executor::{Device, ExecError, InputFile, OutputFile, text};
 use crate::stages::EXCLUSION_COLUMNS;
 use crate::tables::{Column, ReadTable, Table};
 
+/// The study's `[omics]` settings as the planner put them in the spec (their defaults live in
+/// `tacefusion_core::study::OmicsSettings`, nowhere else).
+pub fn settings(spec: &serde_json::Value) -> Result<tacefusion_core::study::OmicsSettings, ExecError> {
+    serde_json::from_value(spec["omics"].clone()).map_err(|e| ExecError::BadInput(format!("task spec: omics settings: {e}")))
+}
+
 /// Runs the task (single cells scored on `device`).
 pub fn run(spec: &serde_json::Value, inputs: &[InputFile], device: Device) -> Result<Vec<OutputFile>, ExecError> {
     let cohort = text(spec, "cohort")?;
