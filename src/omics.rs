@@ -97,7 +97,7 @@ fn sets(args: &SetArgs, expr: &Expression) -> Result<Vec<MatchedSet>> {
     for s in all {
         let n = s.indices.len();
         let absent = if s.unmatched.is_empty() { String::new() } else { format!(", {} absent from the data", s.unmatched.len()) };
-        if n < args.min_size || n > args.max_size {
+        if !s.within(args.min_size, args.max_size, expr.genes.len()) {
             eprintln!(
                 "omics: {}: left out, {n} genes in the data{absent} (sizes {}..={} are scored)",
                 s.name, args.min_size, args.max_size

@@ -314,6 +314,13 @@ impl Scheduler {
         }
     }
 
+    /// Whether this attempt of `worker` is the one whose manifest the task holds (its completion
+    /// sent again, after a call whose answer was lost).
+    pub fn committed_by(&self, i: usize, worker: &str, attempt: u32) -> bool {
+        let e = &self.tasks[i];
+        e.status == TaskStatus::Committed && e.manifest.as_ref().is_some_and(|m| m.attempt == attempt && m.worker == worker)
+    }
+
     /// The holder of the current lease asks to commit: the task is frozen until `finish_commit` or
     /// `abort_commit`. Refused for anyone else (a zombie attempt whose lease expired).
     pub fn begin_commit(&mut self, i: usize, worker: &str, attempt: u32, now: u64) -> Result<(), LeaseError> {

@@ -23,6 +23,7 @@ use tacefusion_proto::PROTOCOL_VERSION;
 use tacefusion_proto::v1 as pb;
 use tacefusion_proto::v1::coordinator_server::Coordinator;
 use tonic::{Request, Response, Status};
+use tracing::Instrument;
 
 use crate::planner::{plan, plan_validation};
 use crate::scheduler::{JobEntry, JobState, Scheduler, TaskStatus};
@@ -103,6 +104,11 @@ pub async fn known_failure(store: &dyn ObjectStore, stage: &str, key: &str) -> O
     v.get("reason").and_then(|r| r.as_str()).map(str::to_string)
 }
 
+/// The answer to a worker the coordinator does not know (it restarted): register again.
+fn unregistered(worker: &str) -> Status {
+    Status::failed_precondition(format!("worker {worker} is not registered (register again)"))
+}
+
 /// Reads a committed manifest, if the key has one.
 pub async fn committed_manifest(store: &dyn ObjectStore, stage: &str, key: &str) -> Option<Manifest> {
     let bytes = store.get(&StorePath::from(manifest_path(stage, key))).await.ok()?.bytes().await.ok()?;
@@ -141,7 +147,25 @@ impl Coordinator for CoordinatorService {
 
     async fn lease_tasks(&self, request: Request<pb::LeaseTasksRequest>) -> Result<Response<pb::LeaseTasksResponse>, Status> {
         let started = std::time::Instant::now();
-        let r = request.into_inner();
+        let mut r = request.into_inner();
+        if !self.shared.scheduler.lock().expect("scheduler lock").knows(&r.worker_id) {
+            // before any completion is taken: the worker registers again and sends them again
+            return Err(unregistered(&r.worker_id));
+        }
+        // the attempts the worker finished since its last call, committed side by side (their state
+        // changes share the group commit) before their slots are leased again
+        let worker = r.worker_id.clone();
+        let completions = futures::future::join_all(std::mem::take(&mut r.completed).into_iter().map(|c| {
+            let worker = &worker;
+            async move {
+                let task_id = c.task_id.clone();
+                self.complete(c).await.unwrap_or_else(|status| {
+                    tracing::warn!(task = %task_id, worker = %worker, "commit failed: {}", status.message());
+                    pb::CompleteTaskResponse { accepted: false, reason: status.message().to_string() }
+                })
+            }
+        }))
+        .await;
         let (leases, ticket) = self.grant(&r)?;
         if !leases.is_empty() {
             // the attempt numbers are saved before anyone writes into their folders
@@ -151,7 +175,7 @@ impl Coordinator for CoordinatorService {
             m.retries += leases.iter().filter(|l| l.attempt > 1).count() as u64;
             m.lease_latency.observe(started.elapsed().as_secs_f64());
         }
-        Ok(Response::new(pb::LeaseTasksResponse { leases, drain: false }))
+        Ok(Response::new(pb::LeaseTasksResponse { leases, drain: false, completions }))
     }
 
     async fn heartbeat(&self, request: Request<pb::HeartbeatRequest>) -> Result<Response<pb::HeartbeatResponse>, Status> {
@@ -177,38 +201,7 @@ impl Coordinator for CoordinatorService {
     }
 
     async fn complete_task(&self, request: Request<pb::CompleteTaskRequest>) -> Result<Response<pb::CompleteTaskResponse>, Status> {
-        let r = request.into_inner();
-        let (job, task) = split_id(&r.task_id)?;
-        let (i, stage, key) = {
-            let mut s = self.shared.scheduler.lock().expect("scheduler lock");
-            let i = s.index(job, task).ok_or_else(|| Status::not_found(format!("unknown task {}", r.task_id)))?;
-            if let Err(e) = s.begin_commit(i, &r.worker_id, r.attempt, now_ms()) {
-                self.shared.metrics.lock().expect("metrics lock").refused_commits += 1;
-                tracing::warn!(task = %r.task_id, worker = %r.worker_id, attempt = r.attempt, "commit refused: {e}");
-                return Ok(Response::new(pb::CompleteTaskResponse { accepted: false, reason: e.to_string() }));
-            }
-            let e = s.task(i);
-            (i, e.task.stage.name().to_string(), e.task.key.clone())
-        };
-        let outcome = self.commit(&r, task, &stage, &key).await;
-        if outcome.is_ok() {
-            // counted before the job can end: a client that sees the job finished reads every commit
-            self.shared.metrics.lock().expect("metrics lock").commits += 1;
-        }
-        let (ticket, ended) = {
-            let mut s = self.shared.scheduler.lock().expect("scheduler lock");
-            match &outcome {
-                Ok(manifest) => s.finish_commit(i, manifest.clone()),
-                Err(reason) => s.abort_commit(i, reason, now_ms()),
-            }
-            self.shared.persist(&mut s)
-        };
-        self.shared.durable(ticket).await?;
-        self.shared.finalize(ended).await;
-        match outcome {
-            Ok(_) => Ok(Response::new(pb::CompleteTaskResponse { accepted: true, reason: String::new() })),
-            Err(reason) => Ok(Response::new(pb::CompleteTaskResponse { accepted: false, reason })),
-        }
+        self.complete(request.into_inner()).await.map(Response::new)
     }
 
     async fn fail_task(&self, request: Request<pb::FailTaskRequest>) -> Result<Response<pb::FailTaskResponse>, Status> {
@@ -369,7 +362,7 @@ impl CoordinatorService {
     fn grant(&self, r: &pb::LeaseTasksRequest) -> Result<(Vec<pb::Lease>, u64), Status> {
         let mut s = self.shared.scheduler.lock().expect("scheduler lock");
         if !s.knows(&r.worker_id) {
-            return Err(Status::failed_precondition(format!("worker {} is not registered (register again)", r.worker_id)));
+            return Err(unregistered(&r.worker_id));
         }
         let granted = s.lease(&r.worker_id, r.free_cpu_slots, r.free_gpus, r.max_tasks as usize, now_ms());
         let leases: Vec<pb::Lease> = granted
@@ -404,6 +397,58 @@ impl CoordinatorService {
             .collect();
         let (ticket, _) = self.shared.persist(&mut s);
         Ok((leases, ticket))
+    }
+
+    /// Commits one finished attempt (a CompleteTask call, or one carried by a LeaseTasks call), in a
+    /// `commit` span that is the child of the attempt's task span when the worker sent its context
+    /// (without one, a debug span: not exported, as the calls without context).
+    async fn complete(&self, r: pb::CompleteTaskRequest) -> Result<pb::CompleteTaskResponse, Status> {
+        let span = if r.traceparent.is_empty() {
+            tracing::debug_span!("commit", task = %r.task_id, attempt = r.attempt)
+        } else {
+            let span = tracing::info_span!("commit", task = %r.task_id, attempt = r.attempt);
+            tacefusion_proto::trace::adopt_traceparent(&span, &r.traceparent);
+            span
+        };
+        self.complete_in_span(r).instrument(span).await
+    }
+
+    async fn complete_in_span(&self, r: pb::CompleteTaskRequest) -> Result<pb::CompleteTaskResponse, Status> {
+        let (job, task) = split_id(&r.task_id)?;
+        let (i, stage, key) = {
+            let mut s = self.shared.scheduler.lock().expect("scheduler lock");
+            let i = s.index(job, task).ok_or_else(|| Status::not_found(format!("unknown task {}", r.task_id)))?;
+            if s.committed_by(i, &r.worker_id, r.attempt) {
+                // sent again: the first one committed it
+                return Ok(pb::CompleteTaskResponse { accepted: true, reason: "already committed by this attempt".into() });
+            }
+            if let Err(e) = s.begin_commit(i, &r.worker_id, r.attempt, now_ms()) {
+                self.shared.metrics.lock().expect("metrics lock").refused_commits += 1;
+                tracing::warn!(task = %r.task_id, worker = %r.worker_id, attempt = r.attempt, "commit refused: {e}");
+                return Ok(pb::CompleteTaskResponse { accepted: false, reason: e.to_string() });
+            }
+            let e = s.task(i);
+            (i, e.task.stage.name().to_string(), e.task.key.clone())
+        };
+        let outcome = self.commit(&r, task, &stage, &key).await;
+        if outcome.is_ok() {
+            // counted before the job can end: a client that sees the job finished reads every commit
+            self.shared.metrics.lock().expect("metrics lock").commits += 1;
+        }
+        let (ticket, ended) = {
+            let mut s = self.shared.scheduler.lock().expect("scheduler lock");
+            match &outcome {
+                Ok(manifest) => s.finish_commit(i, manifest.clone()),
+                Err(reason) => s.abort_commit(i, reason, now_ms()),
+            }
+            self.shared.persist(&mut s)
+        };
+        self.shared.durable(ticket).await?;
+        self.shared.finalize(ended).await;
+        match outcome {
+            Ok(_) => Ok(pb::CompleteTaskResponse { accepted: true, reason: String::new() }),
+            Err(reason) => Ok(pb::CompleteTaskResponse { accepted: false, reason }),
+        }
     }
 
     /// Checks the files of a manifest and creates it in the store (first one wins).

@@ -88,7 +88,8 @@ impl Stage {
             // 2: the oracle, calibration and decision curves; intervals from the bootstrap tasks
             // 3: roc_curves
             Stage::Evaluate => 3,
-            Stage::Biology => 1,
+            // 2: the ESTIMATE stromal and immune scores (collection `estimate`)
+            Stage::Biology => 2,
             Stage::Noop => 1,
         }
     }

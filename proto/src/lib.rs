@@ -3,7 +3,7 @@
 //! object-store addresses both sides read the same way, and trace context carried over gRPC.
 
 /// Version of the protocol; a worker of another version is refused at registration.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 pub mod store;
 pub mod trace;

@@ -27,6 +27,7 @@ fn the_report_renders_in_chromium_without_console_errors() {
         "a section's table is missing: {}",
         &text[text.find("Not in these results").unwrap()..][..300]
     );
+    assert!(text.contains("Stromal and immune scores"), "the ESTIMATE scores are reported");
     assert!(text.matches("<svg").count() >= 10, "figures: {}", text.matches("<svg").count());
 
     let chromium =

@@ -84,6 +84,12 @@ fn biology_compared_the_fusion_groups(got: &[(String, String)]) {
         }
     }
     assert!(pathways.iter().any(|r| r["gene_set"] == "DANAHER_CYTOTOXIC_CELLS"), "the built-in immune sets are scored");
+    let estimate: BTreeSet<&str> = pathways.iter().filter(|r| r["collection"] == "estimate").map(|r| r["gene_set"].as_str()).collect();
+    assert_eq!(
+        estimate,
+        BTreeSet::from(["ESTIMATE_IMMUNE_SIGNATURE", "ESTIMATE_SCORE", "ESTIMATE_STROMAL_SIGNATURE"]),
+        "the stromal and immune scores"
+    );
     let cells = table("cell_type_comparison");
     assert_eq!(cells.iter().filter(|r| r["score"] == "hypoxia").count(), 8);
     assert_eq!(cells.iter().filter(|r| r["score"] == "cytotoxicity").count(), 2);

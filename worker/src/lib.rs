@@ -5,6 +5,7 @@
 
 pub mod checkpoints;
 pub mod executor;
+mod finished;
 pub mod gpus;
 pub mod pull;
 pub mod stages;

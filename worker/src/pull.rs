@@ -1,6 +1,6 @@
 //! The pull loop: register, lease what fits the free slots, run each lease's executor on a blocking
-//! thread, write its files under `cache/<stage>/<key>/attempt-<n>/`, and ask the coordinator to
-//! commit them. A heartbeat task renews the leases on its own timer, whatever the executors are
+//! thread, write its files under `cache/<stage>/<key>/attempt-<n>/`, and hand the attempt in with
+//! the next lease request, which the coordinator commits first (`finished.rs`). A heartbeat task renews the leases on its own timer, whatever the executors are
 //! doing; a lease the coordinator no longer recognises is abandoned (its files are never committed).
 //! On shutdown (SIGTERM) the worker stops leasing, lets running tasks finish for a while, then gives
 //! the rest back.
@@ -27,6 +27,7 @@ use tracing::Instrument;
 
 use crate::checkpoints::StoreCheckpoints;
 use crate::executor::{Device, ExecError, InputFile, execute};
+use crate::finished::{Finished, record};
 
 /// How to run a worker.
 #[derive(Debug, Clone)]
@@ -165,6 +166,8 @@ struct Worker {
     client: Client,
     store: Arc<dyn ObjectStore>,
     active: Mutex<HashMap<String, Active>>,
+    /// Attempts written and not yet handed in.
+    finished: Finished,
     done: Notify,
     report: Mutex<WorkerReport>,
 }
@@ -205,6 +208,7 @@ pub async fn run(config: WorkerConfig, shutdown: impl std::future::Future<Output
         client,
         store,
         active: Mutex::new(HashMap::new()),
+        finished: Finished::default(),
         done: Notify::new(),
         report: Mutex::new(Default::default()),
     });
@@ -224,17 +228,32 @@ pub async fn run(config: WorkerConfig, shutdown: impl std::future::Future<Output
                 _ = &mut shutdown => break,
             }
         }
-        let request =
-            pb::LeaseTasksRequest { worker_id: worker.config.worker_id.clone(), free_cpu_slots: free_cpu, free_gpus, max_tasks: free_cpu };
+        let completed = worker.finished.take().await;
+        let request = pb::LeaseTasksRequest {
+            worker_id: worker.config.worker_id.clone(),
+            free_cpu_slots: free_cpu,
+            free_gpus,
+            max_tasks: free_cpu,
+            completed: completed.clone(),
+        };
         let mut client = worker.client.clone();
         let result = tokio::select! {
             r = client.lease_tasks(request) => r,
-            _ = &mut shutdown => break,
+            _ = &mut shutdown => {
+                // whether the coordinator took them or not, they are handed in again on the way out
+                worker.finished.put_back(completed).await;
+                break;
+            }
         };
+        if result.is_err() {
+            worker.finished.put_back(completed.clone()).await;
+        }
         let pause = match result {
             Ok(r) => {
                 unreachable_since = None;
-                let leases = r.into_inner().leases;
+                let r = r.into_inner();
+                record(&mut *worker.report.lock().await, &completed, &r.completions);
+                let leases = r.leases;
                 let empty = leases.is_empty();
                 for lease in leases {
                     start(&worker, lease).await;
@@ -284,6 +303,14 @@ async fn drain(worker: &Arc<Worker>) {
             break;
         }
     }
+    // what finished is handed in, one call each (no more leases are asked for)
+    for request in worker.finished.take().await {
+        let sent = [request.clone()];
+        match worker.client.clone().complete_task(request).await {
+            Ok(answer) => record(&mut *worker.report.lock().await, &sent, &[answer.into_inner()]),
+            Err(s) => tracing::warn!(task = %sent[0].task_id, "commit failed: {}", s.message()),
+        }
+    }
     let left: Vec<(String, u32)> = worker.active.lock().await.iter().map(|(id, a)| (id.clone(), a.attempt)).collect();
     for (task_id, attempt) in left {
         if let Some(a) = worker.active.lock().await.get(&task_id) {
@@ -311,8 +338,9 @@ async fn heartbeats(worker: Arc<Worker>, every: Duration) {
     let mut interval = tokio::time::interval(every);
     loop {
         interval.tick().await;
-        let leases: Vec<pb::LeaseRef> =
+        let mut leases: Vec<pb::LeaseRef> =
             worker.active.lock().await.iter().map(|(id, a)| pb::LeaseRef { task_id: id.clone(), attempt: a.attempt }).collect();
+        leases.extend(worker.finished.leases().await);
         let request = pb::HeartbeatRequest { worker_id: worker.config.worker_id.clone(), leases };
         let Ok(response) = worker.client.clone().heartbeat(request).await else { continue };
         let response = response.into_inner();
@@ -364,16 +392,16 @@ async fn start(worker: &Arc<Worker>, lease: pb::Lease) {
                     // fault injection for the zombie test: the commit arrives late
                     tokio::time::sleep(Duration::from_millis(ms)).await;
                 }
-                let request =
-                    pb::CompleteTaskRequest { worker_id, task_id: task_id.clone(), attempt: lease.attempt, manifest: Some(manifest) };
-                match client.complete_task(request).await.map(|r| r.into_inner()) {
-                    Ok(r) if r.accepted => worker.report.lock().await.committed += 1,
-                    Ok(r) => {
-                        tracing::warn!(task = %task_id, attempt = lease.attempt, "commit refused: {}", r.reason);
-                        worker.report.lock().await.refused += 1;
-                    }
-                    Err(s) => tracing::warn!(task = %task_id, "commit failed: {}", s.message()),
-                }
+                // handed in by the next lease request, which the slot freed now makes at once
+                let traceparent = tacefusion_proto::trace::traceparent(&tracing::Span::current());
+                let request = pb::CompleteTaskRequest {
+                    worker_id,
+                    task_id: task_id.clone(),
+                    attempt: lease.attempt,
+                    manifest: Some(manifest),
+                    traceparent,
+                };
+                worker.finished.push(request).await;
             }
             Ok(None) => {}
             Err(e) => {

@@ -111,6 +111,52 @@ fn bulk_finds_the_raised_pathway_and_reports_unmatched_genes() {
     assert_eq!(texts(&groups, "group").iter().filter(|g| *g == "high").count(), 6);
 }
 
+#[test]
+fn the_estimate_stromal_score_finds_raised_stromal_genes() {
+    use tacefusion_omics::markers::{ESTIMATE_IMMUNE, ESTIMATE_SCORE, ESTIMATE_STROMAL, estimate_sets};
+    let dir = scratch("estimate");
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    // 16 patients; the 8 above the median have the first 40 stromal genes raised; 40 immune genes
+    // and 200 others unchanged
+    let estimate = estimate_sets();
+    let scores: Vec<(String, f64)> = (0..16).map(|i| (format!("P{i:02}"), i as f64)).collect();
+    let mut genes: Vec<(String, bool)> = estimate[0].genes[..40].iter().map(|g| (g.clone(), true)).collect();
+    genes.extend(estimate[1].genes[..40].iter().map(|g| (g.clone(), false)));
+    genes.extend((0..200).map(|g| (format!("G{g}"), false)));
+    let mut tsv = format!("gene\t{}\n", scores.iter().map(|s| s.0.as_str()).collect::<Vec<_>>().join("\t"));
+    for (name, raised) in &genes {
+        let row: Vec<String> =
+            (0..16).map(|i| 5.0 + rng.random::<f64>() + if *raised && i >= 8 { 1.5 } else { 0.0 }).map(|v| format!("{v:.4}")).collect();
+        tsv += &format!("{name}\t{}\n", row.join("\t"));
+    }
+    let (expr, gmt) = (dir.join("expr.tsv"), dir.join("sets.gmt"));
+    std::fs::write(&expr, tsv).unwrap();
+    std::fs::write(&gmt, format!("OTHER\t-\t{}\n", (0..20).map(|g| format!("G{g}")).collect::<Vec<_>>().join("\t"))).unwrap();
+    let out =
+        biology::run(&spec("bulk", &[("expression", &expr), ("gene_sets", &gmt)]), &fusion_inputs("c", &scores), Device::Cpu).unwrap();
+
+    let cmp = table(&out, "pathway_comparison");
+    let (sets, collections, diff, q) =
+        (texts(&cmp, "gene_set"), texts(&cmp, "collection"), floats(&cmp, "difference"), floats(&cmp, "mann_whitney_fdr"));
+    let at = |s: &str| (0..sets.len()).find(|&k| sets[k] == s && collections[k] == "estimate").unwrap();
+    let (stromal, immune) = (at(ESTIMATE_STROMAL), at(ESTIMATE_IMMUNE));
+    assert!(diff[stromal] > 0.0 && q[stromal] < 0.05, "stromal {} q {}", diff[stromal], q[stromal]);
+    assert!(diff[immune].abs() < diff[stromal].abs() / 2.0, "immune {} stromal {}", diff[immune], diff[stromal]);
+    // per patient, the ESTIMATE score is the sum of the two raw scores
+    let ps = table(&out, "pathway_scores");
+    let (set, coll, patient, score) = (texts(&ps, "gene_set"), texts(&ps, "collection"), texts(&ps, "patient_id"), floats(&ps, "score"));
+    let of = |name: &str, p: &str| {
+        (0..set.len()).find(|&k| coll[k] == "estimate" && set[k] == name && patient[k] == p).map(|k| score[k]).unwrap()
+    };
+    for (p, _) in &scores {
+        assert!((of(ESTIMATE_SCORE, p) - of(ESTIMATE_STROMAL, p) - of(ESTIMATE_IMMUNE, p)).abs() < 1e-12, "{p}");
+    }
+    // the signatures' other genes are listed as unmatched
+    let cov = table(&out, "gene_set_coverage");
+    let row = texts(&cov, "gene_set").iter().position(|s| s == ESTIMATE_STROMAL).unwrap();
+    assert_eq!(texts(&cov, "unmatched_genes")[row].split(',').count(), 101);
+}
+
 /// A Poisson draw by inversion.
 fn poisson(rng: &mut ChaCha8Rng, mean: f64) -> u32 {
     let (mut k, mut prob, u) = (0u32, (-mean).exp(), rng.random::<f64>());

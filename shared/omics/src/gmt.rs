@@ -29,6 +29,15 @@ pub struct MatchedSet {
     pub unmatched: Vec<String>,
 }
 
+impl MatchedSet {
+    /// Whether the set is scored among `n_genes` genes of data: between `min` and `max` of its
+    /// genes matched (gseapy's size filter), and not every gene of the data (nothing to compare).
+    pub fn within(&self, min: usize, max: usize, n_genes: usize) -> bool {
+        let n = self.indices.len();
+        n >= min && n <= max && n < n_genes
+    }
+}
+
 /// Parses GMT text (`file` names it in errors). A line with fewer than three fields, a set
 /// without genes and a repeated set name are errors; a gene repeated within a set counts once.
 pub fn parse_gmt(text: &str, file: &str) -> Result<Vec<GeneSet>, OmicsError> {

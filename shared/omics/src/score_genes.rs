@@ -13,7 +13,8 @@
 //!
 //! The draw is ChaCha8 from `seed` (scanpy draws with pandas and numpy's generator, which is not
 //! reproduced): with a `ctrl_size` above every bin's size there is no draw and the scores are
-//! scanpy's exactly. Two passes over the cells, chunk by chunk: gene means, then scores.
+//! scanpy's exactly. Two passes over the cells, chunk by chunk: gene means, then scores; several
+//! sets of one matrix ([`score_gene_sets`]) share both passes, with the scores each would have alone.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -64,10 +65,53 @@ fn round_half_even(x: f64) -> f64 {
 
 /// Scores the cells of `source` for `genes`.
 pub fn score_genes(source: &dyn CellSource, genes: &[String], options: &ScoreGenesOptions) -> Result<GeneScores, OmicsError> {
-    let plan = ScorePlan::new(source, genes, options)?;
-    let mut scores = vec![0.0; source.n_cells()];
-    source.for_each_chunk(options.chunk_cells, &mut |chunk| plan.score_chunk_cpu(chunk, &mut scores))?;
-    Ok(plan.into_scores(scores))
+    score_gene_sets(source, &[genes], options)?.pop().expect("one set in, one result out")
+}
+
+/// Scores the cells of `source` for each of `sets` (two passes over the cells for all of them):
+/// the result of each set as [`score_genes`] gives it alone. A set that cannot be scored (no gene
+/// in the data ...) is an error in its place; an error reading the cells is the whole call's.
+pub fn score_gene_sets(
+    source: &dyn CellSource,
+    sets: &[&[String]],
+    options: &ScoreGenesOptions,
+) -> Result<Vec<Result<GeneScores, OmicsError>>, OmicsError> {
+    let means = GeneMeans::of(source, options.chunk_cells)?;
+    let plans: Vec<Result<ScorePlan, OmicsError>> =
+        sets.iter().map(|genes| ScorePlan::with_means(source, &means, genes, options)).collect();
+    let mut scores: Vec<Vec<f64>> = plans.iter().map(|p| if p.is_ok() { vec![0.0; source.n_cells()] } else { Vec::new() }).collect();
+    source.for_each_chunk(options.chunk_cells, &mut |chunk| {
+        for (plan, scores) in plans.iter().zip(scores.iter_mut()) {
+            if let Ok(plan) = plan {
+                plan.score_chunk_cpu(chunk, scores)?;
+            }
+        }
+        Ok(())
+    })?;
+    Ok(plans.into_iter().zip(scores).map(|(plan, scores)| plan.map(|p| p.into_scores(scores))).collect())
+}
+
+/// Pass 1: every gene's mean over the cells (NaN values left out; `None` where no value is finite).
+#[derive(Debug, Clone)]
+pub struct GeneMeans(Vec<Option<f64>>);
+
+impl GeneMeans {
+    /// Reads `source` once, `chunk_cells` cells at a time.
+    pub fn of(source: &dyn CellSource, chunk_cells: usize) -> Result<GeneMeans, OmicsError> {
+        let (n_genes, n_cells) = (source.genes().len(), source.n_cells());
+        let (mut sum, mut nan) = (vec![0.0f64; n_genes], vec![0usize; n_genes]);
+        source.for_each_chunk(chunk_cells, &mut |chunk| {
+            for (&g, &v) in chunk.indices.iter().zip(&chunk.data) {
+                if v.is_nan() {
+                    nan[g as usize] += 1;
+                } else {
+                    sum[g as usize] += v as f64;
+                }
+            }
+            Ok(())
+        })?;
+        Ok(GeneMeans((0..n_genes).map(|g| Some(sum[g] / (n_cells - nan[g]) as f64).filter(|m| m.is_finite())).collect()))
+    }
 }
 
 /// What the first pass decides: the set's genes found in the data and the control genes drawn from
@@ -88,7 +132,17 @@ pub struct ScorePlan {
 impl ScorePlan {
     /// Pass 1 over `source`: the genes' means, their bins and the control draw.
     pub fn new(source: &dyn CellSource, genes: &[String], options: &ScoreGenesOptions) -> Result<ScorePlan, OmicsError> {
-        plan(source, genes, options)
+        Self::with_means(source, &GeneMeans::of(source, options.chunk_cells)?, genes, options)
+    }
+
+    /// The bins and the control draw from means already taken over `source`.
+    pub fn with_means(
+        source: &dyn CellSource,
+        means: &GeneMeans,
+        genes: &[String],
+        options: &ScoreGenesOptions,
+    ) -> Result<ScorePlan, OmicsError> {
+        plan(source.genes(), &means.0, genes, options)
     }
 
     /// Pass 2 on one chunk, in f64: per cell, the mean over the set minus the mean over the controls
@@ -116,8 +170,7 @@ impl ScorePlan {
     }
 }
 
-fn plan(source: &dyn CellSource, genes: &[String], options: &ScoreGenesOptions) -> Result<ScorePlan, OmicsError> {
-    let names = source.genes();
+fn plan(names: &[String], mean: &[Option<f64>], genes: &[String], options: &ScoreGenesOptions) -> Result<ScorePlan, OmicsError> {
     // a name repeated in the data: its first column, as anndata keeps the plain name for the first
     let mut index: HashMap<&str, usize> = HashMap::new();
     names.iter().enumerate().for_each(|(i, g)| {
@@ -140,21 +193,7 @@ fn plan(source: &dyn CellSource, genes: &[String], options: &ScoreGenesOptions) 
     if options.n_bins < 2 {
         return Err(OmicsError::Invalid(format!("n_bins {}: at least 2", options.n_bins)));
     }
-    let (n_genes, n_cells) = (names.len(), source.n_cells());
-
-    // pass 1: every gene's mean over the cells, NaN left out
-    let (mut sum, mut nan) = (vec![0.0f64; n_genes], vec![0usize; n_genes]);
-    source.for_each_chunk(options.chunk_cells, &mut |chunk| {
-        for (&g, &v) in chunk.indices.iter().zip(&chunk.data) {
-            if v.is_nan() {
-                nan[g as usize] += 1;
-            } else {
-                sum[g as usize] += v as f64;
-            }
-        }
-        Ok(())
-    })?;
-    let mean: Vec<Option<f64>> = (0..n_genes).map(|g| Some(sum[g] / (n_cells - nan[g]) as f64).filter(|m| m.is_finite())).collect();
+    let n_genes = names.len();
     let pool: Vec<usize> = (0..n_genes).filter(|&g| mean[g].is_some()).collect();
     let n_items = round_half_even(pool.len() as f64 / (options.n_bins - 1) as f64) as usize;
     if n_items == 0 {
@@ -226,5 +265,21 @@ mod tests {
         assert!(s.control.iter().all(|g| !set.contains(g)));
         let none = score_genes(&m, &["X".to_string()], &ScoreGenesOptions::default()).unwrap_err();
         assert!(none.to_string().contains("X"), "{none}");
+    }
+
+    #[test]
+    fn sets_scored_together_score_as_each_alone() {
+        // 60 genes x 50 cells of varied values; three sets, the middle one absent from the data
+        let genes: Vec<String> = (0..60).map(|g| format!("G{g}")).collect();
+        let dense: Vec<f32> = (0..50 * 60).map(|k| ((k * 7919) % 13) as f32 * if k % 3 == 0 { 0.0 } else { 0.5 }).collect();
+        let m = CellMatrix { genes, csr: CsrChunk::from_dense(0, 60, &dense) };
+        let names = |r: std::ops::Range<usize>| r.map(|g| format!("G{g}")).collect::<Vec<_>>();
+        let (a, b, c) = (names(0..8), vec!["ABSENT".to_string()], names(30..34));
+        let options = ScoreGenesOptions { ctrl_size: 5, n_bins: 5, seed: 4, chunk_cells: 7 };
+        let together = score_gene_sets(&m, &[&a, &b, &c], &options).unwrap();
+        assert_eq!(together[0].as_ref().unwrap(), &score_genes(&m, &a, &options).unwrap());
+        assert!(together[1].as_ref().unwrap_err().to_string().contains("ABSENT"));
+        assert_eq!(together[2].as_ref().unwrap(), &score_genes(&m, &c, &options).unwrap());
+        assert_ne!(together[0].as_ref().unwrap().scores, together[2].as_ref().unwrap().scores);
     }
 }

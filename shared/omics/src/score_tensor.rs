@@ -13,7 +13,7 @@ use burn::tensor::{Tensor, TensorData};
 
 use crate::OmicsError;
 use crate::cells::{CellSource, CsrChunk};
-use crate::score_genes::{GeneScores, ScoreGenesOptions, ScorePlan};
+use crate::score_genes::{GeneMeans, GeneScores, ScoreGenesOptions, ScorePlan};
 
 /// Cells per dense chunk on the device.
 const DEVICE_CHUNK: usize = 4096;
@@ -25,34 +25,69 @@ pub fn score_genes_on<B: Backend>(
     options: &ScoreGenesOptions,
     device: &B::Device,
 ) -> Result<GeneScores, OmicsError> {
-    let plan = ScorePlan::new(source, genes, options)?;
-    let columns: Vec<usize> = plan.set.iter().chain(&plan.control).copied().collect();
-    let column: HashMap<usize, usize> = columns.iter().enumerate().map(|(j, &g)| (g, j)).collect();
-    let k = columns.len();
-    let weights: Vec<f32> =
-        (0..k).map(|j| if j < plan.set.len() { 1.0 / plan.set.len() as f32 } else { -1.0 / plan.control.len() as f32 }).collect();
-    let w = Tensor::<B, 2>::from_data(TensorData::new(weights, [1, k]), device);
-    let mut scores = vec![0.0; source.n_cells()];
+    score_gene_sets_on::<B>(source, &[genes], options, device)?.pop().expect("one set in, one result out")
+}
+
+/// Scores the cells of `source` for each of `sets` on `device`, with one pass for the means and
+/// one for the scores of every set ([`crate::score_genes::score_gene_sets`] on the CPU).
+pub fn score_gene_sets_on<B: Backend>(
+    source: &dyn CellSource,
+    sets: &[&[String]],
+    options: &ScoreGenesOptions,
+    device: &B::Device,
+) -> Result<Vec<Result<GeneScores, OmicsError>>, OmicsError> {
+    let means = GeneMeans::of(source, options.chunk_cells)?;
+    let plans: Vec<Result<DevicePlan<B>, OmicsError>> =
+        sets.iter().map(|genes| ScorePlan::with_means(source, &means, genes, options).map(|plan| DevicePlan::new(plan, device))).collect();
+    let mut scores: Vec<Vec<f64>> = plans.iter().map(|p| if p.is_ok() { vec![0.0; source.n_cells()] } else { Vec::new() }).collect();
     source.for_each_chunk(DEVICE_CHUNK, &mut |chunk: &CsrChunk| {
-        if chunk.data.iter().any(|v| v.is_nan()) {
-            return plan.score_chunk_cpu(chunk, &mut scores);
+        for (plan, scores) in plans.iter().zip(scores.iter_mut()) {
+            if let Ok(plan) = plan {
+                plan.score_chunk(chunk, scores, device)?;
+            }
         }
-        let cells = chunk.cells();
+        Ok(())
+    })?;
+    Ok(plans.into_iter().zip(scores).map(|(plan, scores)| plan.map(|p| p.plan.into_scores(scores))).collect())
+}
+
+/// A plan with its dense columns and their weights on the device.
+struct DevicePlan<B: Backend> {
+    plan: ScorePlan,
+    column: HashMap<usize, usize>,
+    weights: Tensor<B, 2>,
+}
+
+impl<B: Backend> DevicePlan<B> {
+    fn new(plan: ScorePlan, device: &B::Device) -> Self {
+        let columns: Vec<usize> = plan.set.iter().chain(&plan.control).copied().collect();
+        let column = columns.iter().enumerate().map(|(j, &g)| (g, j)).collect();
+        let k = columns.len();
+        let weights: Vec<f32> =
+            (0..k).map(|j| if j < plan.set.len() { 1.0 / plan.set.len() as f32 } else { -1.0 / plan.control.len() as f32 }).collect();
+        let weights = Tensor::<B, 2>::from_data(TensorData::new(weights, [1, k]), device);
+        DevicePlan { plan, column, weights }
+    }
+
+    fn score_chunk(&self, chunk: &CsrChunk, scores: &mut [f64], device: &B::Device) -> Result<(), OmicsError> {
+        if chunk.data.iter().any(|v| v.is_nan()) {
+            return self.plan.score_chunk_cpu(chunk, scores);
+        }
+        let (cells, k) = (chunk.cells(), self.column.len());
         let mut dense = vec![0.0f32; cells * k];
         for r in 0..cells {
             for at in chunk.indptr[r]..chunk.indptr[r + 1] {
-                if let Some(&j) = column.get(&(chunk.indices[at] as usize)) {
+                if let Some(&j) = self.column.get(&(chunk.indices[at] as usize)) {
                     dense[r * k + j] = chunk.data[at];
                 }
             }
         }
         let x = Tensor::<B, 2>::from_data(TensorData::new(dense, [cells, k]), device);
-        let s = x.mul(w.clone()).sum_dim(1);
+        let s = x.mul(self.weights.clone()).sum_dim(1);
         let values: Vec<f32> = s.into_data().to_vec().map_err(|e| OmicsError::Invalid(format!("reading scores from the device: {e:?}")))?;
         for (r, v) in values.into_iter().enumerate() {
             scores[chunk.first_cell + r] = v as f64;
         }
         Ok(())
-    })?;
-    Ok(plan.into_scores(scores))
+    }
 }

@@ -90,6 +90,11 @@ pub fn section(source: &dyn Source) -> Section {
             body += "<h3>Immune microenvironment (bulk, ssGSEA of marker sets)</h3>";
             body += &table(&header(&["cohort", "gene set"]), &comparison_rows(&c, &immune, &["cohort", "gene_set"]));
         }
+        let estimate = c.rows_where("collection", "estimate");
+        if !estimate.is_empty() {
+            body += "<h3>Stromal and immune scores (bulk, ESTIMATE signatures, raw ssGSEA enrichment)</h3>";
+            body += &table(&header(&["cohort", "score"]), &comparison_rows(&c, &estimate, &["cohort", "gene_set"]));
+        }
     }
     body += "<h3>Differential expression (bulk)</h3>";
     if let Some(de) = rows(

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use rayon::prelude::*;
-use tacefusion_omics::markers::{immune_sets, immune_sets_from};
+use tacefusion_omics::markers::{estimate_sets, immune_sets, immune_sets_from, with_estimate_score};
 use tacefusion_omics::{Expression, GeneSet, MatchedSet, Scale, SetScores, gsva, match_sets, read_gmt, ssgsea};
 
 use super::{Comparison, Exclusions, Groups, compare, group_name, parquet, with_comparisons};
@@ -99,6 +99,8 @@ pub(super) fn run(spec: &serde_json::Value, cohort: &str, groups: &Groups) -> Re
     let pathway = coverage.usable("hallmark", &hallmark, &expr.genes, min_size, max_size);
     // marker lists are short: every set with a gene in the data
     let immune = coverage.usable("immune", &immune, &expr.genes, 1, max_size);
+    // ESTIMATE's signatures are long: the Hallmark size bounds
+    let estimate = coverage.usable("estimate", &estimate_sets(), &expr.genes, min_size, max_size);
     if pathway.is_empty() {
         return Err(bad(&format!("{hallmark_file}: no gene set has between {min_size} and {max_size} genes in {path}")));
     }
@@ -109,6 +111,10 @@ pub(super) fn run(spec: &serde_json::Value, cohort: &str, groups: &Groups) -> Re
     ];
     if !immune.is_empty() {
         scored.push(Scored { collection: "immune", method: "ssgsea", scores: e(ssgsea(&expr, &immune, 0.25))?.normalized_by_range() });
+    }
+    if !estimate.is_empty() {
+        // raw enrichment, as ESTIMATE reports its stromal, immune and ESTIMATE scores
+        scored.push(Scored { collection: "estimate", method: "ssgsea", scores: with_estimate_score(e(ssgsea(&expr, &estimate, 0.25))?) });
     }
 
     let stats = log2_for_statistics(&expr);
@@ -132,8 +138,7 @@ impl Coverage {
     fn usable(&mut self, collection: &'static str, sets: &[GeneSet], genes: &[String], min: usize, max: usize) -> Vec<MatchedSet> {
         let mut kept = Vec::new();
         for m in match_sets(sets, genes) {
-            let n = m.indices.len();
-            let scored = n >= min && n <= max && n < genes.len();
+            let (n, scored) = (m.indices.len(), m.within(min, max, genes.len()));
             self.rows.push((collection, m.name.clone(), n + m.unmatched.len(), n, m.unmatched.join(","), scored));
             if scored {
                 kept.push(m);

@@ -11,7 +11,7 @@ use tacefusion_core::Table as CsvTable;
 use tacefusion_omics::cells::{CellSource, Normalized};
 use tacefusion_omics::h5ad::H5ad;
 use tacefusion_omics::mtx::Mtx;
-use tacefusion_omics::score_genes::{GeneScores, ScoreGenesOptions, score_genes};
+use tacefusion_omics::score_genes::{GeneScores, ScoreGenesOptions, score_gene_sets};
 use tacefusion_omics::{OmicsError, read_gmt};
 
 use super::{Comparison, Exclusions, Groups, compare, group_name, parquet, with_comparisons};
@@ -31,15 +31,20 @@ struct Cells {
     cytotoxicity: GeneScores,
 }
 
-/// Scores `genes` in the cells of `source` on `device`: f64 on the CPU, burn's CUDA backend (f32)
-/// on a GPU.
-fn score_on(device: Device, source: &dyn CellSource, genes: &[String], options: &ScoreGenesOptions) -> Result<GeneScores, ExecError> {
+/// Scores each of `sets` in the cells of `source` on `device` (both passes over the cells shared
+/// by the sets): f64 on the CPU, burn's CUDA backend (f32) on a GPU.
+fn score_on(
+    device: Device,
+    source: &dyn CellSource,
+    sets: &[&[String]],
+    options: &ScoreGenesOptions,
+) -> Result<Vec<Result<GeneScores, OmicsError>>, ExecError> {
     let scored = match device {
-        Device::Cpu => score_genes(source, genes, options),
+        Device::Cpu => score_gene_sets(source, sets, options),
         #[cfg(feature = "cuda")]
-        Device::Cuda(index) => tacefusion_omics::score_tensor::score_genes_on::<tacefusion_models::GpuBackend>(
+        Device::Cuda(index) => tacefusion_omics::score_tensor::score_gene_sets_on::<tacefusion_models::GpuBackend>(
             source,
-            genes,
+            sets,
             options,
             &tacefusion_models::gpu_device(index),
         ),
@@ -69,8 +74,9 @@ pub(super) fn run(spec: &serde_json::Value, cohort: &str, groups: &Groups, devic
     let mut ex = Exclusions::default();
     let mut cytotoxic_failure = None;
     let mut score = |source: &dyn CellSource| -> Result<(GeneScores, GeneScores), ExecError> {
-        let hypoxia = score_on(device, source, &hypoxia_genes, &options)?;
-        let cytotoxicity = score_on(device, source, cytotoxic_genes, &options).unwrap_or_else(|e| {
+        let mut scored = score_on(device, source, &[&hypoxia_genes, cytotoxic_genes], &options)?.into_iter();
+        let hypoxia = scored.next().expect("two sets").map_err(|e| ExecError::BadInput(e.to_string()))?;
+        let cytotoxicity = scored.next().expect("two sets").unwrap_or_else(|e| {
             cytotoxic_failure = Some(e.to_string());
             GeneScores { scores: vec![f64::NAN; source.n_cells()], used: vec![], absent: cytotoxic_genes.clone(), control: vec![] }
         });
