@@ -401,7 +401,9 @@ impl CoordinatorService {
 
     /// Commits one finished attempt (a CompleteTask call, or one carried by a LeaseTasks call), in a
     /// `commit` span that is the child of the attempt's task span when the worker sent its context
-    /// (without one, a debug span: not exported, as the calls without context).
+    /// (without one, a debug span: not exported, as the calls without context). The commit runs on
+    /// its own Tokio task: once begun it ends (committed or put back) even when the caller goes away
+    /// mid-call, which would otherwise drop it and leave the task frozen in `Committing`.
     async fn complete(&self, r: pb::CompleteTaskRequest) -> Result<pb::CompleteTaskResponse, Status> {
         let span = if r.traceparent.is_empty() {
             tracing::debug_span!("commit", task = %r.task_id, attempt = r.attempt)
@@ -410,7 +412,10 @@ impl CoordinatorService {
             tacefusion_proto::trace::adopt_traceparent(&span, &r.traceparent);
             span
         };
-        self.complete_in_span(r).instrument(span).await
+        let service = self.clone();
+        tokio::spawn(async move { service.complete_in_span(r).await }.instrument(span))
+            .await
+            .map_err(|e| Status::internal(format!("the commit task ended abnormally: {e}")))?
     }
 
     async fn complete_in_span(&self, r: pb::CompleteTaskRequest) -> Result<pb::CompleteTaskResponse, Status> {

@@ -116,8 +116,13 @@ pub fn start_coordinator_with(dir: &Path, port: u16, extra: &[&str], env: &[(&st
     if !extra.contains(&"--store") {
         cmd.args(["--store", store.to_str().unwrap()]);
     }
-    let child =
-        cmd.args(["--metrics", &format!("127.0.0.1:{metrics}")]).args(extra).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let child = cmd
+        .args(["--metrics", &format!("127.0.0.1:{metrics}")])
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(log("coordinator"))
+        .spawn()
+        .unwrap();
     let c = Coordinator { proc: Proc(child), url: format!("http://127.0.0.1:{port}"), metrics, store };
     wait_until(Duration::from_secs(20), || http(c.metrics, "/readyz").is_some_and(|b| b.contains("ok")));
     c
@@ -125,11 +130,21 @@ pub fn start_coordinator_with(dir: &Path, port: u16, extra: &[&str], env: &[(&st
 
 pub fn start_worker(url: &str, extra: &[&str], env: &[(&str, &str)]) -> Proc {
     let mut cmd = Command::new(bin());
-    cmd.args(["worker", "--coordinator", url]).args(extra).stdout(Stdio::null()).stderr(Stdio::null());
+    cmd.args(["worker", "--coordinator", url]).args(extra).stdout(Stdio::null()).stderr(log("worker"));
     for (k, v) in env {
         cmd.env(k, v);
     }
     Proc(cmd.spawn().unwrap())
+}
+
+/// Where a process's log goes: nowhere, or a new file in `TACEFUSION_TEST_LOG_DIR` when it is set
+/// (to read what the processes of a failing test said).
+fn log(process: &str) -> Stdio {
+    let Some(dir) = std::env::var_os("TACEFUSION_TEST_LOG_DIR") else { return Stdio::null() };
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let path = Path::new(&dir).join(format!("{process}-{}-{n}.log", std::process::id()));
+    std::fs::File::create(&path).map(Stdio::from).unwrap_or_else(|_| Stdio::null())
 }
 
 /// GET `path` on the metrics port.

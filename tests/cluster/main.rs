@@ -1,12 +1,14 @@
 //! The cluster as users run it: a coordinator process, worker processes and the client commands on
 //! loopback, on the small synthetic study; faults injected with `kill -9`, a zombie worker, a wrong
-//! token and a defective patient. Every comparison is against another run's tables (row for row)
+//! token and a defective patient; and, in this process, a coordinator whose caller hangs up in the
+//! middle of a commit. Every comparison is against another run's tables (row for row)
 //! or against the synthetic study's planted defects.
 
 #![allow(missing_docs)]
 
 mod cloud;
 mod faults;
+mod hang_up;
 mod harness;
 mod paper;
 mod report;
