@@ -321,6 +321,12 @@ impl Scheduler {
         e.status == TaskStatus::Committed && e.manifest.as_ref().is_some_and(|m| m.attempt == attempt && m.worker == worker)
     }
 
+    /// Whether this attempt of `worker` is committing now (frozen between `begin_commit` and its end).
+    pub fn committing(&self, i: usize, worker: &str, attempt: u32) -> bool {
+        let e = &self.tasks[i];
+        e.attempt == attempt && matches!(&e.status, TaskStatus::Committing { worker: w } if w == worker)
+    }
+
     /// The holder of the current lease asks to commit: the task is frozen until `finish_commit` or
     /// `abort_commit`. Refused for anyone else (a zombie attempt whose lease expired).
     pub fn begin_commit(&mut self, i: usize, worker: &str, attempt: u32, now: u64) -> Result<(), LeaseError> {

@@ -104,6 +104,9 @@ pub async fn known_failure(store: &dyn ObjectStore, stage: &str, key: &str) -> O
     v.get("reason").and_then(|r| r.as_str()).map(str::to_string)
 }
 
+/// How long a completion sent again waits for the same attempt's first one, still committing.
+const COMMIT_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// The answer to a worker the coordinator does not know (it restarted): register again.
 fn unregistered(worker: &str) -> Status {
     Status::failed_precondition(format!("worker {worker} is not registered (register again)"))
@@ -159,6 +162,10 @@ impl Coordinator for CoordinatorService {
             let worker = &worker;
             async move {
                 let task_id = c.task_id.clone();
+                if c.worker_id != *worker {
+                    let reason = format!("a completion of worker {} in a call of worker {worker}", c.worker_id);
+                    return pb::CompleteTaskResponse { accepted: false, reason };
+                }
                 self.complete(c).await.unwrap_or_else(|status| {
                     tracing::warn!(task = %task_id, worker = %worker, "commit failed: {}", status.message());
                     pb::CompleteTaskResponse { accepted: false, reason: status.message().to_string() }
@@ -420,20 +427,28 @@ impl CoordinatorService {
 
     async fn complete_in_span(&self, r: pb::CompleteTaskRequest) -> Result<pb::CompleteTaskResponse, Status> {
         let (job, task) = split_id(&r.task_id)?;
-        let (i, stage, key) = {
-            let mut s = self.shared.scheduler.lock().expect("scheduler lock");
-            let i = s.index(job, task).ok_or_else(|| Status::not_found(format!("unknown task {}", r.task_id)))?;
-            if s.committed_by(i, &r.worker_id, r.attempt) {
-                // sent again: the first one committed it
-                return Ok(pb::CompleteTaskResponse { accepted: true, reason: "already committed by this attempt".into() });
+        let waited = std::time::Instant::now();
+        let (i, stage, key) = loop {
+            {
+                let mut s = self.shared.scheduler.lock().expect("scheduler lock");
+                let i = s.index(job, task).ok_or_else(|| Status::not_found(format!("unknown task {}", r.task_id)))?;
+                if s.committed_by(i, &r.worker_id, r.attempt) {
+                    // sent again: the first one committed it
+                    return Ok(pb::CompleteTaskResponse { accepted: true, reason: "already committed by this attempt".into() });
+                }
+                // sent again while the first one still commits (its call was dropped): wait for it
+                let first_still_committing = s.committing(i, &r.worker_id, r.attempt) && waited.elapsed() < COMMIT_WAIT;
+                if !first_still_committing {
+                    if let Err(e) = s.begin_commit(i, &r.worker_id, r.attempt, now_ms()) {
+                        self.shared.metrics.lock().expect("metrics lock").refused_commits += 1;
+                        tracing::warn!(task = %r.task_id, worker = %r.worker_id, attempt = r.attempt, "commit refused: {e}");
+                        return Ok(pb::CompleteTaskResponse { accepted: false, reason: e.to_string() });
+                    }
+                    let e = s.task(i);
+                    break (i, e.task.stage.name().to_string(), e.task.key.clone());
+                }
             }
-            if let Err(e) = s.begin_commit(i, &r.worker_id, r.attempt, now_ms()) {
-                self.shared.metrics.lock().expect("metrics lock").refused_commits += 1;
-                tracing::warn!(task = %r.task_id, worker = %r.worker_id, attempt = r.attempt, "commit refused: {e}");
-                return Ok(pb::CompleteTaskResponse { accepted: false, reason: e.to_string() });
-            }
-            let e = s.task(i);
-            (i, e.task.stage.name().to_string(), e.task.key.clone())
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         };
         let outcome = self.commit(&r, task, &stage, &key).await;
         if outcome.is_ok() {

@@ -1,6 +1,7 @@
 //! A commit whose caller hangs up mid-call still ends: the coordinator finishes it on its own task
 //! (a dropped call used to leave the task frozen in `Committing`, and its job waiting forever: a
-//! worker killed while its lease request carried finished attempts).
+//! worker killed while its lease request carried finished attempts); the same attempt sent again
+//! meanwhile waits for it and is answered as committed.
 
 use std::time::{Duration, Instant};
 
@@ -70,7 +71,7 @@ fn a_commit_whose_caller_hangs_up_still_ends() {
             manifest: Some(pb::Manifest { files, ..Default::default() }),
             traceparent: String::new(),
         };
-        let mut call = Box::pin(client.lease_tasks(ask(vec![finished])));
+        let mut call = Box::pin(client.lease_tasks(ask(vec![finished.clone()])));
         // hang up once the coordinator has begun the commit
         let start = Instant::now();
         while !matches!(status(), TaskStatus::Committing { .. }) {
@@ -82,7 +83,12 @@ fn a_commit_whose_caller_hangs_up_still_ends() {
         }
         drop(call);
         drop(client);
-        // the commit ends (committed), the task is not left frozen
+        // the worker sends it again (its call failed): answered once the first commit has ended
+        let mut again = connect(&url, None, &ClientTls::default(), Duration::from_secs(10)).await.unwrap();
+        let answer = again.lease_tasks(ask(vec![finished])).await.unwrap().into_inner();
+        assert!(answer.completions[0].accepted, "{:?}", answer.completions);
+        assert_eq!(status(), TaskStatus::Committed);
+        // the commit ended (committed), the task is not left frozen
         let start = Instant::now();
         while status() != TaskStatus::Committed {
             assert!(start.elapsed() < Duration::from_secs(60), "left in {:?} after its caller hung up", status());

@@ -29,6 +29,15 @@ impl Finished {
         *queue = sent;
     }
 
+    /// Drops a queued attempt whose lease the coordinator no longer recognises (it would be
+    /// refused); whether it was queued.
+    pub(crate) async fn forget(&self, task_id: &str, attempt: u32) -> bool {
+        let mut queue = self.0.lock().await;
+        let before = queue.len();
+        queue.retain(|r| !(r.task_id == task_id && r.attempt == attempt));
+        queue.len() < before
+    }
+
     /// The leases of the queued attempts, which the heartbeats renew.
     pub(crate) async fn leases(&self) -> Vec<pb::LeaseRef> {
         self.0.lock().await.iter().map(|r| pb::LeaseRef { task_id: r.task_id.clone(), attempt: r.attempt }).collect()

@@ -1,9 +1,10 @@
-//! The pull loop: register, lease what fits the free slots, run each lease's executor on a blocking
-//! thread, write its files under `cache/<stage>/<key>/attempt-<n>/`, and hand the attempt in with
-//! the next lease request, which the coordinator commits first (`finished.rs`). A heartbeat task renews the leases on its own timer, whatever the executors are
-//! doing; a lease the coordinator no longer recognises is abandoned (its files are never committed).
-//! On shutdown (SIGTERM) the worker stops leasing, lets running tasks finish for a while, then gives
-//! the rest back.
+//! The pull loop: register, lease what fits the free slots, run each lease's executor on a
+//! blocking thread, write its files under `cache/<stage>/<key>/attempt-<n>/`, and hand the attempt
+//! in with the next lease request, which the coordinator commits first (`finished.rs`). A heartbeat
+//! task renews the leases on its own timer, whatever the executors are doing; a lease the
+//! coordinator no longer recognises is abandoned (its files are never committed). On shutdown
+//! (SIGTERM) the worker stops leasing, lets running tasks finish for a while, hands in what
+//! finished, then gives the rest back.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -212,7 +213,7 @@ pub async fn run(config: WorkerConfig, shutdown: impl std::future::Future<Output
         done: Notify::new(),
         report: Mutex::new(Default::default()),
     });
-    let heartbeat = tokio::spawn(heartbeats(worker.clone(), Duration::from_millis(registered.heartbeat_interval_ms.max(10))));
+    let _heartbeat = AbortOnDrop(tokio::spawn(heartbeats(worker.clone(), Duration::from_millis(registered.heartbeat_interval_ms.max(10)))));
     tokio::pin!(shutdown);
     let mut unreachable_since: Option<tokio::time::Instant> = None;
     loop {
@@ -269,7 +270,6 @@ pub async fn run(config: WorkerConfig, shutdown: impl std::future::Future<Output
             Err(s) => {
                 let since = *unreachable_since.get_or_insert_with(tokio::time::Instant::now);
                 if since.elapsed() > worker.config.connect_timeout {
-                    heartbeat.abort();
                     return Err(WorkerError::Coordinator {
                         url: worker.config.coordinator.clone(),
                         detail: format!("gone: {}", s.message()),
@@ -287,30 +287,20 @@ pub async fn run(config: WorkerConfig, shutdown: impl std::future::Future<Output
         }
     }
     drain(&worker).await;
-    heartbeat.abort();
     let report = worker.report.lock().await.clone();
     Ok(report)
 }
 
-/// Waits for running tasks up to the drain timeout, then gives the rest back.
+/// Waits for running tasks up to the drain timeout, hands in what finished, then gives the rest
+/// back.
 async fn drain(worker: &Arc<Worker>) {
     let deadline = tokio::time::Instant::now() + worker.config.drain_timeout;
-    loop {
-        if worker.active.lock().await.is_empty() {
-            return;
-        }
+    while !worker.active.lock().await.is_empty() {
         if tokio::time::timeout_at(deadline, worker.done.notified()).await.is_err() {
             break;
         }
     }
-    // what finished is handed in, one call each (no more leases are asked for)
-    for request in worker.finished.take().await {
-        let sent = [request.clone()];
-        match worker.client.clone().complete_task(request).await {
-            Ok(answer) => record(&mut *worker.report.lock().await, &sent, &[answer.into_inner()]),
-            Err(s) => tracing::warn!(task = %sent[0].task_id, "commit failed: {}", s.message()),
-        }
-    }
+    hand_in(worker).await;
     let left: Vec<(String, u32)> = worker.active.lock().await.iter().map(|(id, a)| (id.clone(), a.attempt)).collect();
     for (task_id, attempt) in left {
         if let Some(a) = worker.active.lock().await.get(&task_id) {
@@ -326,6 +316,29 @@ async fn drain(worker: &Arc<Worker>) {
         if worker.client.clone().fail_task(request).await.is_ok() {
             worker.report.lock().await.given_back += 1;
         }
+    }
+    // a task that finished while the others were given back
+    hand_in(worker).await;
+}
+
+/// Hands in the finished attempts, one CompleteTask call each (no more leases are asked for).
+async fn hand_in(worker: &Arc<Worker>) {
+    for request in worker.finished.take().await {
+        let sent = [request.clone()];
+        match worker.client.clone().complete_task(request).await {
+            Ok(answer) => record(&mut *worker.report.lock().await, &sent, &[answer.into_inner()]),
+            Err(s) => tracing::warn!(task = %sent[0].task_id, "commit failed: {}", s.message()),
+        }
+    }
+}
+
+/// Aborts the heartbeat task however `run` ends: a worker that returns with an error must not
+/// keep renewing leases it will never hand in.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -355,6 +368,10 @@ async fn heartbeats(worker: Arc<Worker>, every: Duration) {
             {
                 tracing::warn!(task = %state.task_id, attempt = state.attempt, "lease lost: the attempt is abandoned");
                 a.lost.store(true, Ordering::SeqCst);
+            }
+            if worker.finished.forget(&state.task_id, state.attempt).await {
+                tracing::warn!(task = %state.task_id, attempt = state.attempt, "lease lost before the attempt was handed in");
+                worker.report.lock().await.refused += 1;
             }
         }
     }

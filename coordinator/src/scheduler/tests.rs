@@ -102,7 +102,11 @@ fn an_expired_lease_is_reassigned_and_the_zombie_cannot_commit() {
     assert!(matches!(s.begin_commit(first.index, "old", 1, 301), Err(LeaseError::NotHolder { .. })));
     assert!(s.begin_commit(first.index, "old", 2, 301).is_err(), "the attempt number is not enough: the worker must hold it");
     assert!(!s.committed_by(first.index, "new", 2), "not before it commits");
-    commit(&mut s, &second, "new", 302);
+    s.begin_commit(second.index, "new", 2, 302).unwrap();
+    assert!(s.committing(first.index, "new", 2) && !s.committing(first.index, "old", 1) && !s.committing(first.index, "new", 1));
+    let m = manifest(&s, second.index, "new");
+    s.finish_commit(second.index, m);
+    assert!(!s.committing(first.index, "new", 2));
     assert_eq!(s.task(first.index).manifest.as_ref().unwrap().attempt, 2);
     // the holder's completion sent again is recognised; the zombie's is not
     assert!(s.committed_by(first.index, "new", 2));

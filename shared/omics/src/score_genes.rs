@@ -91,7 +91,8 @@ pub fn score_gene_sets(
     Ok(plans.into_iter().zip(scores).map(|(plan, scores)| plan.map(|p| p.into_scores(scores))).collect())
 }
 
-/// Pass 1: every gene's mean over the cells (NaN values left out; `None` where no value is finite).
+/// Pass 1: every gene's mean over the cells (NaN values left out; `None` where the mean is not
+/// finite: no value, or an infinite one).
 #[derive(Debug, Clone)]
 pub struct GeneMeans(Vec<Option<f64>>);
 
