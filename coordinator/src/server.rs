@@ -98,6 +98,7 @@ pub async fn open(config: &CoordinatorConfig) -> Result<Arc<Shared>, ServeError>
         durable: watch::channel(Ok(0)).0,
         wake: tokio::sync::Notify::new(),
         metrics: Mutex::new(Default::default()),
+        commits: Arc::new(tokio::sync::RwLock::new(())),
     });
     tokio::spawn(shared.clone().persister());
     let ticket = {
@@ -156,6 +157,7 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send,
 ) -> Result<(), ServeError> {
     spawn_ticker(shared.clone());
+    let commits = shared.commits.clone();
     let service = CoordinatorServer::with_interceptor(CoordinatorService::new(shared), TokenCheck(config.token.clone()));
     // a span per call that carries trace context (a task's commit, a submission), as its child;
     // calls without one (polls, heartbeats) get a debug span, not exported, so traces stay per job
@@ -177,6 +179,8 @@ pub async fn serve(
     // small calls answered at once: Nagle's algorithm would hold them for the peer's delayed ACK
     let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
     builder.add_service(service).serve_with_incoming_shutdown(incoming, shutdown).await?;
+    // the commits begun by calls that were dropped run on: they end before the server does
+    drop(commits.write().await);
     Ok(())
 }
 

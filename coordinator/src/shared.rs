@@ -37,6 +37,9 @@ pub struct Shared {
     pub wake: tokio::sync::Notify,
     /// Counters for the metrics endpoint.
     pub metrics: Mutex<Counters>,
+    /// Held shared by every commit running on its own task (it outlives a dropped call); taken
+    /// exclusively when the server stops, to let them end (their job's index written) first.
+    pub commits: Arc<tokio::sync::RwLock<()>>,
 }
 
 impl std::fmt::Debug for Shared {

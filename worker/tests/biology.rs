@@ -285,3 +285,14 @@ fn cuda_scores_match_the_cpu() {
     eprintln!("cuda vs cpu: {cells} cells, largest difference {worst:.2e}");
     assert!(worst < 1e-5, "largest difference {worst}");
 }
+
+/// A GPU worker offers the CUDA devices burn enumerates (the cluster issue's GPU check, run by
+/// `benches/gpu.sh` on the GPU machine with the scoring check above).
+#[cfg(feature = "cuda")]
+#[test]
+#[ignore = "needs a CUDA device"]
+fn cuda_devices_are_offered() {
+    let devices = tacefusion_worker::gpus::cuda_devices().unwrap();
+    eprintln!("cuda devices offered: {devices:?}");
+    assert!(!devices.is_empty() && devices[0] == "cuda:0", "{devices:?}");
+}
