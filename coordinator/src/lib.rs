@@ -3,6 +3,7 @@
 //! serves the gRPC protocol (`service`, started by `server`), exports Prometheus `metrics` and
 //! registers the committed outputs as DataFusion tables (`results`).
 
+mod commit;
 pub mod metrics;
 pub mod planner;
 pub mod results;

@@ -7,7 +7,8 @@
 //! manifest; the coordinator checks that the caller holds the current lease (and freezes the task),
 //! checks the files, and creates `cache/<stage>/<key>/manifest.json` with a create-if-absent put. The
 //! first manifest wins; an attempt whose lease was lost is refused and its files are never listed,
-//! so never read.
+//! so never read (`commit.rs`). Finished attempts usually arrive inside the worker's next
+//! LeaseTasks call and are committed before it is given new leases.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -17,18 +18,17 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use futures::{Stream, StreamExt};
 use object_store::path::Path as StorePath;
-use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use tacefusion_core::Study;
 use tacefusion_proto::PROTOCOL_VERSION;
 use tacefusion_proto::v1 as pb;
 use tacefusion_proto::v1::coordinator_server::Coordinator;
 use tonic::{Request, Response, Status};
-use tracing::Instrument;
 
 use crate::planner::{plan, plan_validation};
 use crate::scheduler::{JobEntry, JobState, Scheduler, TaskStatus};
 use crate::shared::Shared;
-use crate::task::{FailureKind, Manifest, OutputFile, attempt_dir, manifest_path};
+use crate::task::{FailureKind, Manifest, manifest_path};
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> u64 {
@@ -38,7 +38,7 @@ pub fn now_ms() -> u64 {
 /// The gRPC service.
 #[derive(Debug, Clone)]
 pub struct CoordinatorService {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
 }
 
 impl CoordinatorService {
@@ -53,7 +53,7 @@ fn global_id(job: &str, task: &str) -> String {
 }
 
 /// (job, task id) of a global task id.
-fn split_id(id: &str) -> Result<(&str, &str), Status> {
+pub(crate) fn split_id(id: &str) -> Result<(&str, &str), Status> {
     id.split_once('/').ok_or_else(|| Status::invalid_argument(format!("task id {id:?} is not <job>/<task>")))
 }
 
@@ -103,9 +103,6 @@ pub async fn known_failure(store: &dyn ObjectStore, stage: &str, key: &str) -> O
     let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
     v.get("reason").and_then(|r| r.as_str()).map(str::to_string)
 }
-
-/// How long a completion sent again waits for the same attempt's first one, still committing.
-const COMMIT_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The answer to a worker the coordinator does not know (it restarted): register again.
 fn unregistered(worker: &str) -> Status {
@@ -404,116 +401,5 @@ impl CoordinatorService {
             .collect();
         let (ticket, _) = self.shared.persist(&mut s);
         Ok((leases, ticket))
-    }
-
-    /// Commits one finished attempt (a CompleteTask call, or one carried by a LeaseTasks call), in a
-    /// `commit` span that is the child of the attempt's task span when the worker sent its context
-    /// (without one, a debug span: not exported, as the calls without context). The commit runs on
-    /// its own Tokio task: once begun it ends (committed or put back) even when the caller goes away
-    /// mid-call, which would otherwise drop it and leave the task frozen in `Committing`.
-    async fn complete(&self, r: pb::CompleteTaskRequest) -> Result<pb::CompleteTaskResponse, Status> {
-        let span = if r.traceparent.is_empty() {
-            tracing::debug_span!("commit", task = %r.task_id, attempt = r.attempt)
-        } else {
-            let span = tracing::info_span!("commit", task = %r.task_id, attempt = r.attempt);
-            tacefusion_proto::trace::adopt_traceparent(&span, &r.traceparent);
-            span
-        };
-        let service = self.clone();
-        let running = self.shared.commits.clone().read_owned().await;
-        tokio::spawn(
-            async move {
-                let answer = service.complete_in_span(r).await;
-                drop(running);
-                answer
-            }
-            .instrument(span),
-        )
-        .await
-        .map_err(|e| Status::internal(format!("the commit task ended abnormally: {e}")))?
-    }
-
-    async fn complete_in_span(&self, r: pb::CompleteTaskRequest) -> Result<pb::CompleteTaskResponse, Status> {
-        let (job, task) = split_id(&r.task_id)?;
-        let waited = std::time::Instant::now();
-        let (i, stage, key) = loop {
-            {
-                let mut s = self.shared.scheduler.lock().expect("scheduler lock");
-                let i = s.index(job, task).ok_or_else(|| Status::not_found(format!("unknown task {}", r.task_id)))?;
-                if s.committed_by(i, &r.worker_id, r.attempt) {
-                    // sent again: the first one committed it
-                    return Ok(pb::CompleteTaskResponse { accepted: true, reason: "already committed by this attempt".into() });
-                }
-                // sent again while the first one still commits (its call was dropped): wait for it
-                let first_still_committing = s.committing(i, &r.worker_id, r.attempt) && waited.elapsed() < COMMIT_WAIT;
-                if !first_still_committing {
-                    if let Err(e) = s.begin_commit(i, &r.worker_id, r.attempt, now_ms()) {
-                        self.shared.metrics.lock().expect("metrics lock").refused_commits += 1;
-                        tracing::warn!(task = %r.task_id, worker = %r.worker_id, attempt = r.attempt, "commit refused: {e}");
-                        return Ok(pb::CompleteTaskResponse { accepted: false, reason: e.to_string() });
-                    }
-                    let e = s.task(i);
-                    break (i, e.task.stage.name().to_string(), e.task.key.clone());
-                }
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        };
-        let outcome = self.commit(&r, task, &stage, &key).await;
-        if outcome.is_ok() {
-            // counted before the job can end: a client that sees the job finished reads every commit
-            self.shared.metrics.lock().expect("metrics lock").commits += 1;
-        }
-        let (ticket, ended) = {
-            let mut s = self.shared.scheduler.lock().expect("scheduler lock");
-            match &outcome {
-                Ok(manifest) => s.finish_commit(i, manifest.clone()),
-                Err(reason) => s.abort_commit(i, reason, now_ms()),
-            }
-            self.shared.persist(&mut s)
-        };
-        self.shared.durable(ticket).await?;
-        self.shared.finalize(ended).await;
-        match outcome {
-            Ok(_) => Ok(pb::CompleteTaskResponse { accepted: true, reason: String::new() }),
-            Err(reason) => Ok(pb::CompleteTaskResponse { accepted: false, reason }),
-        }
-    }
-
-    /// Checks the files of a manifest and creates it in the store (first one wins).
-    async fn commit(&self, r: &pb::CompleteTaskRequest, task: &str, stage: &str, key: &str) -> Result<Manifest, String> {
-        let store = self.shared.store.as_ref();
-        let dir = attempt_dir(stage, key, r.attempt);
-        let sent = r.manifest.clone().unwrap_or_default();
-        let mut files = Vec::with_capacity(sent.files.len());
-        for f in &sent.files {
-            if !f.path.starts_with(&format!("{dir}/")) {
-                return Err(format!("output {} is outside the attempt's folder {dir}", f.path));
-            }
-            let meta = store.head(&StorePath::from(f.path.as_str())).await.map_err(|e| format!("output {}: {e}", f.path))?;
-            if meta.size != f.bytes {
-                return Err(format!("output {}: {} bytes in the store, {} in the manifest", f.path, meta.size, f.bytes));
-            }
-            files.push(OutputFile { path: f.path.clone(), bytes: f.bytes, sha256: f.sha256.clone() });
-        }
-        let manifest = Manifest {
-            task_id: task.to_string(),
-            stage: stage.into(),
-            key: key.into(),
-            attempt: r.attempt,
-            worker: r.worker_id.clone(),
-            files,
-            committed_unix_ms: now_ms(),
-        };
-        let bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| e.to_string())?;
-        let path = StorePath::from(manifest_path(stage, key));
-        let opts = PutOptions { mode: PutMode::Create, ..Default::default() };
-        match store.put_opts(&path, PutPayload::from(bytes), opts).await {
-            Ok(_) => Ok(manifest),
-            Err(object_store::Error::AlreadyExists { .. }) => {
-                // another attempt (or an earlier job) committed this key first: its outputs stand
-                committed_manifest(store, stage, key).await.ok_or_else(|| format!("{path} exists but cannot be read"))
-            }
-            Err(e) => Err(format!("creating {path}: {e}")),
-        }
     }
 }
