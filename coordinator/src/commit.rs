@@ -44,7 +44,9 @@ impl CoordinatorService {
 
     async fn complete_in_span(&self, r: pb::CompleteTaskRequest) -> Result<pb::CompleteTaskResponse, Status> {
         let (job, task) = split_id(&r.task_id)?;
-        let waited = std::time::Instant::now();
+        let deadline = tokio::time::Instant::now() + COMMIT_WAIT;
+        // subscribed before the first look: a change after it wakes the wait below
+        let mut changes = self.shared.changes.subscribe();
         let (i, stage, key) = loop {
             {
                 let mut s = self.shared.scheduler.lock().expect("scheduler lock");
@@ -54,7 +56,7 @@ impl CoordinatorService {
                     return Ok(pb::CompleteTaskResponse { accepted: true, reason: "already committed by this attempt".into() });
                 }
                 // sent again while the first one still commits (its call was dropped): wait for it
-                let first_still_committing = s.committing(i, &r.worker_id, r.attempt) && waited.elapsed() < COMMIT_WAIT;
+                let first_still_committing = s.committing(i, &r.worker_id, r.attempt) && tokio::time::Instant::now() < deadline;
                 if !first_still_committing {
                     if let Err(e) = s.begin_commit(i, &r.worker_id, r.attempt, now_ms()) {
                         self.shared.metrics.lock().expect("metrics lock").refused_commits += 1;
@@ -65,7 +67,8 @@ impl CoordinatorService {
                     break (i, e.task.stage.name().to_string(), e.task.key.clone());
                 }
             }
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            // the first commit's end is a state change
+            let _ = tokio::time::timeout_at(deadline, changes.changed()).await;
         };
         let outcome = self.commit(&r, task, &stage, &key).await;
         if outcome.is_ok() {

@@ -23,7 +23,7 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
 use crate::OmicsError;
-use crate::cells::CellSource;
+use crate::cells::{CellSource, CsrChunk};
 
 /// Settings of `score_genes` (scanpy's defaults).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,18 +77,29 @@ pub fn score_gene_sets(
     options: &ScoreGenesOptions,
 ) -> Result<Vec<Result<GeneScores, OmicsError>>, OmicsError> {
     let means = GeneMeans::of(source, options.chunk_cells)?;
-    let plans: Vec<Result<ScorePlan, OmicsError>> =
-        sets.iter().map(|genes| ScorePlan::with_means(source, &means, genes, options)).collect();
+    let plans = sets.iter().map(|genes| ScorePlan::with_means(source, &means, genes, options)).collect();
+    score_each(source, plans, options.chunk_cells, |plan, chunk, scores| plan.score_chunk_cpu(chunk, scores), |plan| plan)
+}
+
+/// Pass 2 for several plans in one read of `source` (`chunk_cells` cells at a time): each plan that
+/// could be made scores every chunk with `score`; the others stay errors in their place.
+pub(crate) fn score_each<P>(
+    source: &dyn CellSource,
+    plans: Vec<Result<P, OmicsError>>,
+    chunk_cells: usize,
+    mut score: impl FnMut(&P, &CsrChunk, &mut [f64]) -> Result<(), OmicsError>,
+    into_plan: impl Fn(P) -> ScorePlan,
+) -> Result<Vec<Result<GeneScores, OmicsError>>, OmicsError> {
     let mut scores: Vec<Vec<f64>> = plans.iter().map(|p| if p.is_ok() { vec![0.0; source.n_cells()] } else { Vec::new() }).collect();
-    source.for_each_chunk(options.chunk_cells, &mut |chunk| {
+    source.for_each_chunk(chunk_cells, &mut |chunk| {
         for (plan, scores) in plans.iter().zip(scores.iter_mut()) {
             if let Ok(plan) = plan {
-                plan.score_chunk_cpu(chunk, scores)?;
+                score(plan, chunk, scores)?;
             }
         }
         Ok(())
     })?;
-    Ok(plans.into_iter().zip(scores).map(|(plan, scores)| plan.map(|p| p.into_scores(scores))).collect())
+    Ok(plans.into_iter().zip(scores).map(|(plan, scores)| plan.map(|p| into_plan(p).into_scores(scores))).collect())
 }
 
 /// Pass 1: every gene's mean over the cells (NaN values left out; `None` where the mean is not
@@ -148,7 +159,7 @@ impl ScorePlan {
 
     /// Pass 2 on one chunk, in f64: per cell, the mean over the set minus the mean over the controls
     /// (NaN values left out, as scanpy's nanmean).
-    pub fn score_chunk_cpu(&self, chunk: &crate::cells::CsrChunk, scores: &mut [f64]) -> Result<(), OmicsError> {
+    pub fn score_chunk_cpu(&self, chunk: &CsrChunk, scores: &mut [f64]) -> Result<(), OmicsError> {
         for r in 0..chunk.cells() {
             // sums and NaN counts of [neither, set, control]
             let (mut sum, mut nan) = ([0.0f64; 3], [0usize; 3]);

@@ -13,7 +13,7 @@ use burn::tensor::{Tensor, TensorData};
 
 use crate::OmicsError;
 use crate::cells::{CellSource, CsrChunk};
-use crate::score_genes::{GeneMeans, GeneScores, ScoreGenesOptions, ScorePlan};
+use crate::score_genes::{GeneMeans, GeneScores, ScoreGenesOptions, ScorePlan, score_each};
 
 /// Cells per dense chunk on the device.
 const DEVICE_CHUNK: usize = 4096;
@@ -37,18 +37,11 @@ pub fn score_gene_sets_on<B: Backend>(
     device: &B::Device,
 ) -> Result<Vec<Result<GeneScores, OmicsError>>, OmicsError> {
     let means = GeneMeans::of(source, options.chunk_cells)?;
-    let plans: Vec<Result<DevicePlan<B>, OmicsError>> =
-        sets.iter().map(|genes| ScorePlan::with_means(source, &means, genes, options).map(|plan| DevicePlan::new(plan, device))).collect();
-    let mut scores: Vec<Vec<f64>> = plans.iter().map(|p| if p.is_ok() { vec![0.0; source.n_cells()] } else { Vec::new() }).collect();
-    source.for_each_chunk(DEVICE_CHUNK, &mut |chunk: &CsrChunk| {
-        for (plan, scores) in plans.iter().zip(scores.iter_mut()) {
-            if let Ok(plan) = plan {
-                plan.score_chunk(chunk, scores, device)?;
-            }
-        }
-        Ok(())
-    })?;
-    Ok(plans.into_iter().zip(scores).map(|(plan, scores)| plan.map(|p| p.plan.into_scores(scores))).collect())
+    let plans = sets
+        .iter()
+        .map(|genes| ScorePlan::with_means(source, &means, genes, options).map(|plan| DevicePlan::<B>::new(plan, device)))
+        .collect();
+    score_each(source, plans, DEVICE_CHUNK, |plan, chunk, scores| plan.score_chunk(chunk, scores, device), |plan| plan.plan)
 }
 
 /// A plan with its dense columns and their weights on the device.
