@@ -99,6 +99,7 @@ pub async fn open(config: &CoordinatorConfig) -> Result<Arc<Shared>, ServeError>
         wake: tokio::sync::Notify::new(),
         metrics: Mutex::new(Default::default()),
         commits: Arc::new(tokio::sync::RwLock::new(())),
+        indexing: Mutex::new(Default::default()),
     });
     tokio::spawn(shared.clone().persister());
     let ticket = {

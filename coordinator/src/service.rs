@@ -289,8 +289,8 @@ impl Coordinator for CoordinatorService {
     async fn get_job(&self, request: Request<pb::GetJobRequest>) -> Result<Response<pb::JobStatus>, Status> {
         let id = request.into_inner().job_id;
         let s = self.shared.scheduler.lock().expect("scheduler lock");
-        let job = s.job(&id).ok_or_else(|| Status::not_found(format!("unknown job {id}")))?;
-        Ok(Response::new(job_status(&s, job)))
+        let status = self.shared.job_status(&s, &id).ok_or_else(|| Status::not_found(format!("unknown job {id}")))?;
+        Ok(Response::new(status))
     }
 
     type WatchJobStream = WatchStream;
@@ -300,7 +300,7 @@ impl Coordinator for CoordinatorService {
         let shared = self.shared.clone();
         let status = move || {
             let s = shared.scheduler.lock().expect("scheduler lock");
-            s.job(&id).map(|j| job_status(&s, j)).ok_or_else(|| Status::not_found(format!("unknown job {id}")))
+            shared.job_status(&s, &id).ok_or_else(|| Status::not_found(format!("unknown job {id}")))
         };
         let first = status()?;
         let changes = self.shared.changes.subscribe();
@@ -330,16 +330,15 @@ impl Coordinator for CoordinatorService {
 
     async fn cancel_job(&self, request: Request<pb::CancelJobRequest>) -> Result<Response<pb::JobStatus>, Status> {
         let id = request.into_inner().job_id;
-        let (status, ended) = {
+        let (ticket, ended) = {
             let mut s = self.shared.scheduler.lock().expect("scheduler lock");
             s.cancel(&id).ok_or_else(|| Status::not_found(format!("unknown job {id}")))?;
-            let (ticket, ended) = self.shared.persist(&mut s);
-            (job_status(&s, s.job(&id).expect("job exists")), (ticket, ended))
+            self.shared.persist(&mut s)
         };
-        let (ticket, ended) = ended;
         self.shared.durable(ticket).await?;
         self.shared.finalize(ended).await;
-        Ok(Response::new(status))
+        let s = self.shared.scheduler.lock().expect("scheduler lock");
+        Ok(Response::new(self.shared.job_status(&s, &id).expect("job exists")))
     }
 }
 

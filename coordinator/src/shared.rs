@@ -3,6 +3,7 @@
 //! changes of all calls of that moment, and a call answers only once its ticket is saved), the object
 //! store, the watchers' change counter and the metrics.
 
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use object_store::ObjectStore;
@@ -11,8 +12,11 @@ use tonic::Status;
 
 use crate::metrics::Counters;
 use crate::planner::DigestCache;
+use tacefusion_proto::v1 as pb;
+
 use crate::results::finalize_job;
 use crate::scheduler::{JobEntry, JobState, Scheduler, TaskEntry};
+use crate::service::job_status;
 use crate::state::DurableState;
 
 /// What the service shares between calls.
@@ -40,6 +44,9 @@ pub struct Shared {
     /// Held shared by every commit running on its own task (it outlives a dropped call); taken
     /// exclusively when the server stops, to let them end (their job's index written) first.
     pub commits: Arc<tokio::sync::RwLock<()>>,
+    /// Jobs that ended whose result index is not written yet: reported as still running, so that a
+    /// client who sees a job end can query its results at once.
+    pub indexing: Mutex<HashSet<String>>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -73,7 +80,9 @@ impl Shared {
             let first = scheduler.job(&entry.job).map(|j| j.tasks.start).unwrap_or(i);
             pending.tasks.push((entry.job.clone(), i - first, entry));
         }
-        let ended = jobs.iter().filter(|j| j.state != JobState::Running).cloned().collect();
+        let ended: Vec<JobEntry> = jobs.iter().filter(|j| j.state != JobState::Running).cloned().collect();
+        // running to clients until [`Shared::finalize`] has written their index
+        self.indexing.lock().expect("indexing lock").extend(ended.iter().map(|j| j.id.clone()));
         for job in jobs {
             // the latest state of a job replaces one still waiting to be saved
             match pending.jobs.iter_mut().find(|j| j.id == job.id) {
@@ -130,7 +139,8 @@ impl Shared {
         }
     }
 
-    /// Writes the result index of jobs that ended (outside the scheduler lock).
+    /// Writes the result index of jobs that ended (outside the scheduler lock); only then do
+    /// clients see them ended.
     pub async fn finalize(self: &Arc<Self>, ended: Vec<JobEntry>) {
         for job in ended {
             let snapshot = {
@@ -140,6 +150,19 @@ impl Shared {
             if let Err(e) = finalize_job(self.store.as_ref(), &job, &snapshot).await {
                 tracing::error!(job = %job.id, error = %e, "writing the job's result index failed");
             }
+            // ended for clients now (also when the index could not be written: said in the log)
+            self.indexing.lock().expect("indexing lock").remove(&job.id);
+            self.changes.send_modify(|v| *v += 1);
         }
+    }
+
+    /// The status of job `id` as clients see it: a job whose index is still being written is
+    /// running.
+    pub fn job_status(&self, s: &Scheduler, id: &str) -> Option<pb::JobStatus> {
+        let mut status = job_status(s, s.job(id)?);
+        if status.state != pb::JobState::Running as i32 && self.indexing.lock().expect("indexing lock").contains(id) {
+            status.state = pb::JobState::Running as i32;
+        }
+        Some(status)
     }
 }

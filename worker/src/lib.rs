@@ -4,6 +4,7 @@
 //! shutdown drains. `gpus` says which CUDA devices it offers (`--features cuda`).
 
 pub mod checkpoints;
+mod client;
 pub mod executor;
 mod finished;
 pub mod gpus;

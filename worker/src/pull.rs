@@ -3,8 +3,9 @@
 //! in with the next lease request, which the coordinator commits first (`finished.rs`). A heartbeat
 //! task renews the leases on its own timer, whatever the executors are doing; a lease the
 //! coordinator no longer recognises is abandoned (its files are never committed). On shutdown
-//! (SIGTERM) the worker stops leasing, lets running tasks finish for a while, hands in what
-//! finished, then gives the rest back.
+//! (SIGTERM) the worker stops leasing (a lease request in flight is still awaited, and what it
+//! brings given back), lets running tasks finish for a while, hands in what finished, then gives
+//! the rest back.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,15 +19,12 @@ use sha2::{Digest, Sha256};
 use tacefusion_proto::PROTOCOL_VERSION;
 use tacefusion_proto::store::open_store;
 use tacefusion_proto::v1 as pb;
-use tacefusion_proto::v1::coordinator_client::CoordinatorClient;
 use tokio::sync::{Mutex, Notify};
-use tonic::service::Interceptor;
-use tonic::service::interceptor::InterceptedService;
-use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
-use tonic::{Code, Request, Status};
+use tonic::Code;
 use tracing::Instrument;
 
 use crate::checkpoints::StoreCheckpoints;
+pub use crate::client::{CallHeaders, Client, ClientTls, connect};
 use crate::executor::{Device, ExecError, InputFile, execute};
 use crate::finished::{Finished, record};
 
@@ -91,67 +89,6 @@ pub enum WorkerError {
     },
 }
 
-/// TLS of a client: the CA that signed the coordinator's certificate, and the client's own
-/// certificate and key (PEM) when the coordinator requires client certificates (mutual TLS).
-#[derive(Debug, Clone, Default)]
-pub struct ClientTls {
-    /// CA certificate (PEM) of the coordinator's certificate.
-    pub ca: Option<Vec<u8>>,
-    /// Client certificate and key (PEM).
-    pub identity: Option<(Vec<u8>, Vec<u8>)>,
-}
-
-/// Adds to every call the bearer token and the trace context of the calling span.
-#[derive(Debug, Clone)]
-pub struct CallHeaders(pub Option<String>);
-
-impl Interceptor for CallHeaders {
-    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
-        if let Some(t) = &self.0 {
-            let value = format!("Bearer {t}").parse().map_err(|_| Status::invalid_argument("the token is not valid header text"))?;
-            request.metadata_mut().insert("authorization", value);
-        }
-        tacefusion_proto::trace::inject_current(request.metadata_mut());
-        Ok(request)
-    }
-}
-
-/// A client of the coordinator.
-pub type Client = CoordinatorClient<InterceptedService<Channel, CallHeaders>>;
-
-/// Connects to the coordinator, retrying until `timeout`.
-pub async fn connect(url: &str, token: Option<String>, tls: &ClientTls, timeout: Duration) -> Result<Client, WorkerError> {
-    let err = |detail: String| WorkerError::Coordinator { url: url.to_string(), detail };
-    // tonic uses TLS only for https:// URLs: TLS options with http:// would send the token in clear
-    let https = url.starts_with("https://");
-    if (tls.ca.is_some() || tls.identity.is_some()) != https {
-        return Err(err("TLS options (--ca, --tls-cert, --tls-key) need an https:// URL, and an https:// URL needs --ca".into()));
-    }
-    let mut endpoint = Endpoint::from_shared(url.to_string()).map_err(|e| err(e.to_string()))?.connect_timeout(Duration::from_secs(5));
-    if https {
-        let mut config = ClientTlsConfig::new();
-        if let Some(ca) = &tls.ca {
-            config = config.ca_certificate(Certificate::from_pem(ca));
-        }
-        if let Some((cert, key)) = &tls.identity {
-            config = config.identity(Identity::from_pem(cert, key));
-        }
-        endpoint = endpoint.tls_config(config).map_err(|e| err(e.to_string()))?;
-    }
-    let start = tokio::time::Instant::now();
-    let mut wait = Duration::from_millis(50);
-    loop {
-        match endpoint.connect().await {
-            Ok(channel) => return Ok(CoordinatorClient::with_interceptor(channel, CallHeaders(token))),
-            Err(e) if start.elapsed() >= timeout => return Err(err(format!("unreachable for {:?}: {e}", timeout))),
-            Err(_) => {
-                tokio::time::sleep(wait).await;
-                wait = (wait * 2).min(Duration::from_secs(2));
-            }
-        }
-    }
-}
-
 /// A lease being worked on.
 struct Active {
     attempt: u32,
@@ -190,6 +127,10 @@ async fn register(client: &mut Client, config: &WorkerConfig) -> Result<pb::Regi
         .map(|r| r.into_inner())
         .map_err(|s| WorkerError::Coordinator { url: config.coordinator.clone(), detail: format!("{:?}: {}", s.code(), s.message()) })
 }
+
+/// How long a lease request in flight when the shutdown comes may still be answered: its leases are
+/// then given back.
+const ANSWER_WAIT: Duration = Duration::from_secs(10);
 
 /// Runs a worker until `shutdown` resolves (then drains) or the coordinator is gone for good.
 pub async fn run(config: WorkerConfig, shutdown: impl std::future::Future<Output = ()> + Send) -> Result<WorkerReport, WorkerError> {
@@ -238,16 +179,36 @@ pub async fn run(config: WorkerConfig, shutdown: impl std::future::Future<Output
             completed: completed.clone(),
         };
         let mut client = worker.client.clone();
-        let result = tokio::select! {
-            r = client.lease_tasks(request) => r,
+        let mut call = Box::pin(client.lease_tasks(request));
+        let (result, stopping) = tokio::select! {
+            r = &mut call => (r, false),
             _ = &mut shutdown => {
-                // whether the coordinator took them or not, they are handed in again on the way out
-                worker.finished.put_back(completed).await;
-                break;
+                // the coordinator may have granted leases already: wait for its answer (a while) to
+                // give them back, instead of leaving them to expire with the job waiting on them
+                match tokio::time::timeout(worker.config.drain_timeout.min(ANSWER_WAIT), call).await {
+                    Ok(r) => (r, true),
+                    Err(_) => {
+                        // whether the coordinator took them or not, they are handed in again on the way out
+                        worker.finished.put_back(completed).await;
+                        break;
+                    }
+                }
             }
         };
         if result.is_err() {
             worker.finished.put_back(completed.clone()).await;
+        }
+        if stopping {
+            if let Ok(r) = result {
+                let r = r.into_inner();
+                record(&mut *worker.report.lock().await, &completed, &r.completions);
+                for lease in r.leases {
+                    if let Some(task) = lease.task {
+                        give_back(&worker, task.task_id, lease.attempt).await;
+                    }
+                }
+            }
+            break;
         }
         let pause = match result {
             Ok(r) => {
@@ -306,19 +267,25 @@ async fn drain(worker: &Arc<Worker>) {
         if let Some(a) = worker.active.lock().await.get(&task_id) {
             a.lost.store(true, Ordering::SeqCst);
         }
-        let request = pb::FailTaskRequest {
-            worker_id: worker.config.worker_id.clone(),
-            task_id: task_id.clone(),
-            attempt,
-            kind: pb::FailureKind::GivenBack as i32,
-            message: "worker draining".into(),
-        };
-        if worker.client.clone().fail_task(request).await.is_ok() {
-            worker.report.lock().await.given_back += 1;
-        }
+        give_back(worker, task_id, attempt).await;
     }
     // a task that finished while the others were given back
     hand_in(worker).await;
+}
+
+/// Gives a lease back (a draining worker): the task is leased again at once, without waiting for
+/// the lease to expire or counting a failed attempt.
+async fn give_back(worker: &Arc<Worker>, task_id: String, attempt: u32) {
+    let request = pb::FailTaskRequest {
+        worker_id: worker.config.worker_id.clone(),
+        task_id,
+        attempt,
+        kind: pb::FailureKind::GivenBack as i32,
+        message: "worker draining".into(),
+    };
+    if worker.client.clone().fail_task(request).await.is_ok() {
+        worker.report.lock().await.given_back += 1;
+    }
 }
 
 /// Hands in the finished attempts, one CompleteTask call each (no more leases are asked for).

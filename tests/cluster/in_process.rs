@@ -1,0 +1,94 @@
+//! A coordinator in this process (its scheduler and store in reach of the test) serving gRPC on a
+//! loopback port, with one planned no-op task, and a worker's client registered to it.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tacefusion_coordinator::scheduler::{SchedulerConfig, TaskStatus};
+use tacefusion_coordinator::server::{CoordinatorConfig, open, serve};
+use tacefusion_coordinator::shared::Shared;
+use tacefusion_coordinator::task::{PlannedTask, Stage};
+use tacefusion_proto::PROTOCOL_VERSION;
+use tacefusion_proto::v1 as pb;
+use tacefusion_worker::pull::{Client, ClientTls, connect};
+
+/// The coordinator, its store folder and the worker `w`'s client.
+pub struct InProcess {
+    pub shared: Arc<Shared>,
+    pub store: PathBuf,
+    pub url: String,
+    pub client: Client,
+    /// The job and its only task, `noop/0`, with this key.
+    pub job: String,
+    pub key: String,
+}
+
+impl InProcess {
+    /// Starts the coordinator (call inside a Tokio runtime) with job `job` of one no-op task.
+    pub async fn start(dir: &Path, job: &str) -> InProcess {
+        let store = dir.join("store");
+        let config = CoordinatorConfig {
+            state_dir: dir.join("state"),
+            store: store.to_string_lossy().into_owned(),
+            token: None,
+            tls: None,
+            scheduler: SchedulerConfig::default(),
+        };
+        let shared = open(&config).await.unwrap();
+        let key = format!("{:064x}", 7);
+        let plan = vec![PlannedTask {
+            id: "noop/0".into(),
+            stage: Stage::Noop,
+            key: key.clone(),
+            spec: "null".into(),
+            deps: vec![],
+            cpu_slots: 1,
+            gpus: 0,
+            partial_inputs: false,
+        }];
+        let ticket = {
+            let mut s = shared.scheduler.lock().unwrap();
+            s.submit(job, "test", plan, |_| None, |_| None);
+            shared.persist(&mut s).0
+        };
+        shared.durable(ticket).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let server = shared.clone();
+        tokio::spawn(async move { serve(&config, server, listener, std::future::pending()).await });
+        let mut client = connect(&url, None, &ClientTls::default(), Duration::from_secs(10)).await.unwrap();
+        let register = pb::RegisterWorkerRequest { worker_id: "w".into(), protocol_version: PROTOCOL_VERSION, resources: None };
+        client.register_worker(register).await.unwrap();
+        InProcess { shared, store, url, client, job: job.into(), key }
+    }
+
+    /// A lease request of worker `w` for one task, carrying `completed`.
+    pub fn ask(completed: Vec<pb::CompleteTaskRequest>) -> pb::LeaseTasksRequest {
+        pb::LeaseTasksRequest { worker_id: "w".into(), free_cpu_slots: 1, free_gpus: 0, max_tasks: 1, completed }
+    }
+
+    /// The no-op task's state in the scheduler.
+    pub fn status(&self) -> TaskStatus {
+        let s = self.shared.scheduler.lock().unwrap();
+        s.task(s.index(&self.job, "noop/0").unwrap()).status.clone()
+    }
+
+    /// Leases the task and writes one output file `name` (3 bytes) in its attempt's folder; the
+    /// completion lists it `copies` times (checking each keeps a commit busy, a long list makes a
+    /// long index).
+    pub async fn lease_and_write(&mut self, name: &str, copies: usize) -> pb::CompleteTaskRequest {
+        let lease = self.client.lease_tasks(Self::ask(vec![])).await.unwrap().into_inner().leases.remove(0);
+        let path = format!("{}/{name}", tacefusion_coordinator::task::attempt_dir("noop", &self.key, lease.attempt));
+        std::fs::create_dir_all(self.store.join(&path).parent().unwrap()).unwrap();
+        std::fs::write(self.store.join(&path), b"abc").unwrap();
+        let files = (0..copies).map(|_| pb::OutputFile { path: path.clone(), bytes: 3, sha256: String::new() }).collect();
+        pb::CompleteTaskRequest {
+            worker_id: "w".into(),
+            task_id: lease.task.unwrap().task_id,
+            attempt: lease.attempt,
+            manifest: Some(pb::Manifest { files, ..Default::default() }),
+            traceparent: String::new(),
+        }
+    }
+}
