@@ -7,11 +7,13 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use tacefusion_proto::MAX_MESSAGE_BYTES;
 use tacefusion_proto::store::{open_store, redacted};
 use tacefusion_proto::v1::coordinator_server::CoordinatorServer;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 use tonic::{Request, Status};
 
@@ -159,7 +161,10 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     spawn_ticker(shared.clone());
     let commits = shared.commits.clone();
-    let service = CoordinatorServer::with_interceptor(CoordinatorService::new(shared), TokenCheck(config.token.clone()));
+    let service = CoordinatorServer::new(CoordinatorService::new(shared))
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_MESSAGE_BYTES);
+    let service = InterceptedService::new(service, TokenCheck(config.token.clone()));
     // a span per call that carries trace context (a task's commit, a submission), as its child;
     // calls without one (polls, heartbeats) get a debug span, not exported, so traces stay per job
     let mut builder = Server::builder().trace_fn(|request| {

@@ -1,5 +1,5 @@
 //! A coordinator in this process (its scheduler and store in reach of the test) serving gRPC on a
-//! loopback port, with one planned no-op task, and a worker's client registered to it.
+//! loopback port, with a job of no-op tasks, and a worker's client registered to it.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -8,7 +8,7 @@ use std::time::Duration;
 use tacefusion_coordinator::scheduler::{SchedulerConfig, TaskStatus};
 use tacefusion_coordinator::server::{CoordinatorConfig, open, serve};
 use tacefusion_coordinator::shared::Shared;
-use tacefusion_coordinator::task::{PlannedTask, Stage};
+use tacefusion_coordinator::task::{Manifest, PlannedTask, Stage};
 use tacefusion_proto::PROTOCOL_VERSION;
 use tacefusion_proto::v1 as pb;
 use tacefusion_worker::pull::{Client, ClientTls, connect};
@@ -19,7 +19,7 @@ pub struct InProcess {
     pub store: PathBuf,
     pub url: String,
     pub client: Client,
-    /// The job and its only task, `noop/0`, with this key.
+    /// The job, and the key of its task `noop/0`.
     pub job: String,
     pub key: String,
 }
@@ -27,6 +27,12 @@ pub struct InProcess {
 impl InProcess {
     /// Starts the coordinator (call inside a Tokio runtime) with job `job` of one no-op task.
     pub async fn start(dir: &Path, job: &str) -> InProcess {
+        Self::start_with(dir, job, vec![noop("noop/0", format!("{:064x}", 7), vec![])], |_| None).await
+    }
+
+    /// Starts the coordinator with job `job` of the tasks `plan` (the first is the one `key` names),
+    /// those whose key `found` knows committed at submission (as by an earlier job).
+    pub async fn start_with(dir: &Path, job: &str, plan: Vec<PlannedTask>, found: impl Fn(&str) -> Option<Manifest>) -> InProcess {
         let store = dir.join("store");
         let config = CoordinatorConfig {
             state_dir: dir.join("state"),
@@ -36,20 +42,10 @@ impl InProcess {
             scheduler: SchedulerConfig::default(),
         };
         let shared = open(&config).await.unwrap();
-        let key = format!("{:064x}", 7);
-        let plan = vec![PlannedTask {
-            id: "noop/0".into(),
-            stage: Stage::Noop,
-            key: key.clone(),
-            spec: "null".into(),
-            deps: vec![],
-            cpu_slots: 1,
-            gpus: 0,
-            partial_inputs: false,
-        }];
+        let key = plan[0].key.clone();
         let ticket = {
             let mut s = shared.scheduler.lock().unwrap();
-            s.submit(job, "test", plan, |_| None, |_| None);
+            s.submit(job, "test", plan, found, |_| None);
             shared.persist(&mut s).0
         };
         shared.durable(ticket).await.unwrap();
@@ -68,17 +64,23 @@ impl InProcess {
         pb::LeaseTasksRequest { worker_id: "w".into(), free_cpu_slots: 1, free_gpus: 0, max_tasks: 1, completed }
     }
 
-    /// The no-op task's state in the scheduler.
+    /// The state of task `noop/0` in the scheduler.
     pub fn status(&self) -> TaskStatus {
         let s = self.shared.scheduler.lock().unwrap();
         s.task(s.index(&self.job, "noop/0").unwrap()).status.clone()
     }
 
-    /// Leases the task and writes one output file `name` (3 bytes) in its attempt's folder; the
-    /// completion lists it `copies` times (checking each keeps a commit busy, a long list makes a
-    /// long index).
+    /// Leases task `noop/0` and writes one output file `name` (3 bytes) in its attempt's folder;
+    /// the completion lists it `copies` times (checking each keeps a commit busy, a long list makes
+    /// a long index).
     pub async fn lease_and_write(&mut self, name: &str, copies: usize) -> pb::CompleteTaskRequest {
         let lease = self.client.lease_tasks(Self::ask(vec![])).await.unwrap().into_inner().leases.remove(0);
+        self.write(lease, name, copies)
+    }
+
+    /// Writes one output file `name` (3 bytes) of `lease` (of task `noop/0`) and lists it `copies`
+    /// times in the completion.
+    pub fn write(&self, lease: pb::Lease, name: &str, copies: usize) -> pb::CompleteTaskRequest {
         let path = format!("{}/{name}", tacefusion_coordinator::task::attempt_dir("noop", &self.key, lease.attempt));
         std::fs::create_dir_all(self.store.join(&path).parent().unwrap()).unwrap();
         std::fs::write(self.store.join(&path), b"abc").unwrap();
@@ -91,4 +93,9 @@ impl InProcess {
             traceparent: String::new(),
         }
     }
+}
+
+/// A no-op task.
+pub fn noop(id: &str, key: String, deps: Vec<String>) -> PlannedTask {
+    PlannedTask { id: id.into(), stage: Stage::Noop, key, spec: "null".into(), deps, cpu_slots: 1, gpus: 0, partial_inputs: false }
 }

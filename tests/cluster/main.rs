@@ -1,8 +1,8 @@
 //! The cluster as users run it: a coordinator process, worker processes and the client commands on
 //! loopback, on the small synthetic study; faults injected with `kill -9`, a zombie worker, a wrong
 //! token and a defective patient; and, in this process, a coordinator whose caller hangs up in the
-//! middle of a commit, a job seen ended before its index was written, and a worker stopped while
-//! its lease request is in flight. Every comparison is against another run's tables (row for row),
+//! middle of a commit, a job seen ended before its index was written, a worker stopped while its
+//! lease request is in flight, and messages over gRPC's default size limit. Every comparison is against another run's tables (row for row),
 //! the synthetic study's planted defects, or the protocol's promises.
 
 #![allow(missing_docs)]
@@ -14,6 +14,7 @@ mod hang_up;
 mod harness;
 mod in_process;
 mod job_end;
+mod large_messages;
 mod paper;
 mod report;
 mod runs;

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use tacefusion_proto::MAX_MESSAGE_BYTES;
 use tacefusion_proto::v1::coordinator_client::CoordinatorClient;
 use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
@@ -62,7 +63,11 @@ pub async fn connect(url: &str, token: Option<String>, tls: &ClientTls, timeout:
     let mut wait = Duration::from_millis(50);
     loop {
         match endpoint.connect().await {
-            Ok(channel) => return Ok(CoordinatorClient::with_interceptor(channel, CallHeaders(token))),
+            Ok(channel) => {
+                return Ok(CoordinatorClient::with_interceptor(channel, CallHeaders(token))
+                    .max_decoding_message_size(MAX_MESSAGE_BYTES)
+                    .max_encoding_message_size(MAX_MESSAGE_BYTES));
+            }
             Err(e) if start.elapsed() >= timeout => return Err(err(format!("unreachable for {:?}: {e}", timeout))),
             Err(_) => {
                 tokio::time::sleep(wait).await;
