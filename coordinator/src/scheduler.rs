@@ -94,7 +94,7 @@ impl Scheduler {
                     (None, Some(reason)) => TaskStatus::Failed { reason },
                     (None, None) => TaskStatus::Waiting,
                 };
-                TaskEntry { job: id.to_string(), task, status, attempt: 0, failures: 0, manifest }
+                TaskEntry { job: id.to_string(), task, status, attempt: 0, failures: 0, manifest, committer: None }
             })
             .collect();
         let job = JobEntry {
@@ -314,11 +314,13 @@ impl Scheduler {
         }
     }
 
-    /// Whether this attempt of `worker` is the one whose manifest the task holds (its completion
-    /// sent again, after a call whose answer was lost).
+    /// Whether this attempt of `worker` committed the task (its completion sent again, after a call
+    /// whose answer was lost): its manifest is the task's, or its commit found another attempt's.
     pub fn committed_by(&self, i: usize, worker: &str, attempt: u32) -> bool {
         let e = &self.tasks[i];
-        e.status == TaskStatus::Committed && e.manifest.as_ref().is_some_and(|m| m.attempt == attempt && m.worker == worker)
+        let by = |w: &str, a: u32| a == attempt && w == worker;
+        e.status == TaskStatus::Committed
+            && (e.manifest.as_ref().is_some_and(|m| by(&m.worker, m.attempt)) || e.committer.as_ref().is_some_and(|(w, a)| by(w, *a)))
     }
 
     /// Whether this attempt of `worker` is committing now (frozen between `begin_commit` and its end).
@@ -339,6 +341,9 @@ impl Scheduler {
     /// committed and the tasks waiting on it may become ready.
     pub fn finish_commit(&mut self, i: usize, manifest: Manifest) {
         self.leased.remove(&i);
+        if let TaskStatus::Committing { worker } = &self.tasks[i].status {
+            self.tasks[i].committer = Some((worker.clone(), self.tasks[i].attempt));
+        }
         self.mark_committed(i, manifest);
     }
 

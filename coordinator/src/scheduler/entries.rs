@@ -83,6 +83,10 @@ pub struct TaskEntry {
     pub failures: u32,
     /// The manifest, once committed.
     pub manifest: Option<Manifest>,
+    /// The attempt (worker, attempt number) whose commit marked it committed; its manifest is
+    /// another attempt's when that one had created it first.
+    #[serde(default)]
+    pub committer: Option<(String, u32)>,
 }
 
 /// State of a job.

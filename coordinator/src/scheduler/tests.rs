@@ -115,6 +115,22 @@ fn an_expired_lease_is_reassigned_and_the_zombie_cannot_commit() {
 }
 
 #[test]
+fn a_commit_that_finds_another_attempts_manifest_is_recognised_when_sent_again() {
+    let mut s = Scheduler::new(config());
+    s.register("w", 0);
+    s.submit("j", "study", vec![task("t", &[], 0)], |_| None, |_| None);
+    let lease = s.lease("w", 1, 0, 1, 0).remove(0);
+    s.begin_commit(lease.index, "w", 1, 1).unwrap();
+    // the manifest already there (an earlier coordinator's attempt created it before a crash)
+    let mut earlier = manifest(&s, lease.index, "gone");
+    earlier.attempt = 7;
+    s.finish_commit(lease.index, earlier);
+    assert_eq!(s.task(lease.index).manifest.as_ref().unwrap().worker, "gone");
+    assert!(s.committed_by(lease.index, "w", 1), "the holder's completion sent again is answered committed");
+    assert!(!s.committed_by(lease.index, "w", 2) && !s.committed_by(lease.index, "other", 1));
+}
+
+#[test]
 fn retryable_failures_back_off_then_fail_the_task_and_its_dependants_only() {
     let mut s = Scheduler::new(config());
     s.register("w", 0);

@@ -1,7 +1,9 @@
-//! AnnData files (`.h5ad`, the layout of anndata >= 0.8) read with the pure-Rust `hdf5-pure`: the
-//! cell x gene matrix `X` or `raw/X` (dense, CSR or CSC), `var` and `raw/var` names, `obs` names
-//! and columns (categoricals decoded). A CSR or dense matrix is streamed by chunks of cells, so a
-//! file of a million cells is never held twice; a CSC matrix is read whole and transposed.
+//! AnnData files (`.h5ad`) read with the pure-Rust `hdf5-pure`: the cell x gene matrix `X` or
+//! `raw/X` (dense, CSR or CSC), `var` and `raw/var` names, `obs` names and columns (categoricals
+//! decoded). The current layout (anndata >= 0.8, and 0.7's categoricals under `obs/__categories`)
+//! and the legacy one (anndata < 0.7: `legacy.rs`) are both read. A CSR or dense matrix is streamed
+//! by chunks of cells, so a file of a million cells is never held twice; a CSC matrix is read whole
+//! and transposed.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -11,10 +13,16 @@ use hdf5_pure::{AttrValue, File, VlenStringReadOptions};
 use crate::OmicsError;
 use crate::cells::{CellSource, CsrChunk};
 
+mod legacy;
+
+use legacy::{Column, compound_column};
+
 /// An open h5ad file.
 pub struct H5ad {
     file: File,
     path: String,
+    /// anndata < 0.7: dataframes as compound datasets, `raw.X` and `raw.var`.
+    legacy: bool,
 }
 
 fn text_attr(attrs: &HashMap<String, AttrValue>, name: &str) -> Option<String> {
@@ -47,7 +55,8 @@ impl H5ad {
     pub fn open(path: impl AsRef<Path>) -> Result<Self, OmicsError> {
         let p = path.as_ref().display().to_string();
         let file = File::open(path.as_ref()).map_err(|e| OmicsError::H5ad { file: p.clone(), field: "/".into(), detail: e.to_string() })?;
-        Ok(H5ad { file, path: p })
+        let legacy = file.dataset("obs").is_ok();
+        Ok(H5ad { file, path: p, legacy })
     }
 
     fn err(&self, field: &str, detail: impl std::fmt::Display) -> OmicsError {
@@ -56,11 +65,47 @@ impl H5ad {
 
     fn strings(&self, field: &str) -> Result<Vec<String>, OmicsError> {
         let d = self.file.dataset(field).map_err(|e| self.err(field, e))?;
-        d.read_vlen_strings(VlenStringReadOptions::new()).map_err(|e| self.err(field, e))
+        match d.datatype() {
+            // fixed-length strings (older writers)
+            Ok(hdf5_pure::Datatype::String { .. }) => d.read_string().map_err(|e| self.err(field, e)),
+            _ => d.read_vlen_strings(VlenStringReadOptions::new()).map_err(|e| self.err(field, e)),
+        }
+    }
+
+    /// A column of a legacy (compound) dataframe as text; integers written out.
+    fn legacy_text(&self, frame: &str, column: &str) -> Result<Vec<String>, OmicsError> {
+        match compound_column(&self.file, frame, column).map_err(|e| self.err(&format!("{frame}/{column}"), e))? {
+            Column::Text(t) => Ok(t),
+            Column::Integers(v) => Ok(v.iter().map(|x| x.to_string()).collect()),
+        }
+    }
+
+    /// Labels of categorical codes (-1, missing, as "").
+    fn decode(&self, field: &str, codes: &[i64], categories: &[String]) -> Result<Vec<String>, OmicsError> {
+        codes
+            .iter()
+            .map(|&c| match c {
+                -1 => Ok(String::new()),
+                c if c >= 0 && (c as usize) < categories.len() => Ok(categories[c as usize].clone()),
+                c => Err(self.err(field, format!("code {c} outside the {} categories", categories.len()))),
+            })
+            .collect()
+    }
+
+    /// The path of a dataframe or of the raw matrix in this file's layout.
+    fn path(&self, current: &'static str) -> &'static str {
+        match (self.legacy, current) {
+            (true, "raw/X") => "raw.X",
+            (true, "raw/var") => "raw.var",
+            _ => current,
+        }
     }
 
     /// The index of a dataframe group (`obs`, `var`, `raw/var`).
     fn index(&self, frame: &str) -> Result<Vec<String>, OmicsError> {
+        if self.legacy {
+            return self.legacy_text(frame, "index");
+        }
         let g = self.file.group(frame).map_err(|e| self.err(frame, e))?;
         let attrs = g.attrs().map_err(|e| self.err(frame, e))?;
         let column = text_attr(&attrs, "_index").unwrap_or_else(|| "_index".into());
@@ -69,12 +114,15 @@ impl H5ad {
 
     /// Whether the file has `.raw`.
     pub fn has_raw(&self) -> bool {
-        self.file.group("raw").is_ok()
+        match self.legacy {
+            true => self.file.group("raw.X").is_ok() || self.file.dataset("raw.X").is_ok(),
+            false => self.file.group("raw").is_ok(),
+        }
     }
 
     /// Gene names of `X` (or of `raw/X`).
     pub fn var_names(&self, raw: bool) -> Result<Vec<String>, OmicsError> {
-        self.index(if raw { "raw/var" } else { "var" })
+        self.index(if raw { self.path("raw/var") } else { "var" })
     }
 
     /// Cell names.
@@ -86,18 +134,27 @@ impl H5ad {
     /// array.
     pub fn obs_column(&self, name: &str) -> Result<Vec<String>, OmicsError> {
         let field = format!("obs/{name}");
+        if self.legacy {
+            let categories = format!("uns/{name}_categories");
+            return match compound_column(&self.file, "obs", name).map_err(|e| self.err(&field, e))? {
+                Column::Integers(codes) if self.file.dataset(&categories).is_ok() => {
+                    self.decode(&field, &codes, &self.strings(&categories)?)
+                }
+                Column::Integers(v) => Ok(v.iter().map(|x| x.to_string()).collect()),
+                Column::Text(t) => Ok(t),
+            };
+        }
         if self.file.group(&field).is_ok() {
             let categories = self.strings(&format!("{field}/categories"))?;
             let codes_field = format!("{field}/codes");
             let codes = self.file.dataset(&codes_field).and_then(|d| d.read_i64()).map_err(|e| self.err(&codes_field, e))?;
-            return codes
-                .iter()
-                .map(|&c| match c {
-                    -1 => Ok(String::new()),
-                    c if c >= 0 && (c as usize) < categories.len() => Ok(categories[c as usize].clone()),
-                    c => Err(self.err(&codes_field, format!("code {c} outside the {} categories", categories.len()))),
-                })
-                .collect();
+            return self.decode(&codes_field, &codes, &categories);
+        }
+        // anndata 0.7: codes in the column, labels in obs/__categories
+        let categories = format!("obs/__categories/{name}");
+        if self.file.dataset(&categories).is_ok() {
+            let codes = self.file.dataset(&field).and_then(|d| d.read_i64()).map_err(|e| self.err(&field, e))?;
+            return self.decode(&field, &codes, &self.strings(&categories)?);
         }
         self.strings(&field)
     }
@@ -112,12 +169,15 @@ impl H5ad {
         }
         let g = self.file.group(field).map_err(|e| self.err(field, e))?;
         let attrs = g.attrs().map_err(|e| self.err(field, e))?;
-        let kind = text_attr(&attrs, "encoding-type").unwrap_or_default();
-        let shape =
-            int_array_attr(&attrs, "shape").filter(|s| s.len() == 2).ok_or_else(|| self.err(field, "no 2-element shape attribute"))?;
+        // anndata < 0.7 wrote h5sparse's attributes
+        let kind = text_attr(&attrs, "encoding-type").or_else(|| text_attr(&attrs, "h5sparse_format")).unwrap_or_default();
+        let shape = int_array_attr(&attrs, "shape")
+            .or_else(|| int_array_attr(&attrs, "h5sparse_shape"))
+            .filter(|s| s.len() == 2)
+            .ok_or_else(|| self.err(field, "no 2-element shape attribute"))?;
         let storage = match kind.as_str() {
-            "csr_matrix" => Storage::Csr,
-            "csc_matrix" => Storage::Csc,
+            "csr_matrix" | "csr" => Storage::Csr,
+            "csc_matrix" | "csc" => Storage::Csc,
             other => return Err(self.err(field, format!("encoding-type {other:?}: expected a dense array, csr_matrix or csc_matrix"))),
         };
         Ok((storage, [shape[0] as usize, shape[1] as usize]))
@@ -128,7 +188,7 @@ impl H5ad {
         if raw && !self.has_raw() {
             return Err(self.err("raw", "the file has no .raw (use X)"));
         }
-        let field = if raw { "raw/X" } else { "X" }.to_string();
+        let field = if raw { self.path("raw/X") } else { "X" }.to_string();
         let (storage, shape) = self.storage(&field)?;
         let genes = self.var_names(raw)?;
         if genes.len() != shape[1] {

@@ -1,5 +1,5 @@
 //! `score_genes` against scanpy 1.11.5 on pbmc68k_reduced (`../shared/data/singlecell`, read from
-//! the current h5ad layout): with a control size above every bin every cell's score is scanpy's
+//! the current h5ad layout and from the legacy one scanpy ships; both read alike): with a control size above every bin every cell's score is scanpy's
 //! within 1e-6; with the default control size (a seeded draw of 50 per bin, not numpy's) the scores
 //! still correlate above 0.99; NK and cytotoxic CD8 T cells score highest, as scanpy finds. The
 //! burn-backend scoring (what a GPU worker runs; here on burn's CPU backend) gives the same scores
@@ -30,9 +30,18 @@ fn pearson(a: &[f64], b: &[f64]) -> f64 {
     cov / (a.iter().map(|x| (x - ma).powi(2)).sum::<f64>() * b.iter().map(|y| (y - mb).powi(2)).sum::<f64>()).sqrt()
 }
 
+/// The same cells in the current layout (anndata 0.12) and in the legacy one (before 0.7).
+const LAYOUTS: [&str; 2] = ["pbmc68k_reduced_modern.h5ad", "pbmc68k_reduced.h5ad"];
+
 #[test]
 fn every_cell_matches_scanpy_without_a_draw_and_correlates_with_one() {
-    let file = H5ad::open(data("pbmc68k_reduced_modern.h5ad")).unwrap();
+    for name in LAYOUTS {
+        matches_scanpy(name);
+    }
+}
+
+fn matches_scanpy(name: &str) {
+    let file = H5ad::open(data(name)).unwrap();
     let cells = file.cells(true).unwrap();
     assert_eq!((cells.n_cells(), cells.genes().len()), (700, 765));
     let genes: Vec<String> = GENES.iter().map(|s| s.to_string()).collect();
@@ -43,11 +52,11 @@ fn every_cell_matches_scanpy_without_a_draw_and_correlates_with_one() {
     let got = score_genes(&cells, &genes, &all).unwrap();
     assert!(got.absent.is_empty());
     let worst = got.scores.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
-    assert!(worst < 1e-6, "largest difference from scanpy {worst}");
+    assert!(worst < 1e-6, "{name}: largest difference from scanpy {worst}");
 
     let drawn = score_genes(&cells, &genes, &ScoreGenesOptions::default()).unwrap();
     let r = pearson(&drawn.scores, &want);
-    assert!(r > 0.99, "correlation with scanpy {r}");
+    assert!(r > 0.99, "{name}: correlation with scanpy {r}");
 
     // the mean score per cell type: NK and cytotoxic T cells first
     let labels = file.obs_column("bulk_labels").unwrap();
@@ -58,7 +67,47 @@ fn every_cell_matches_scanpy_without_a_draw_and_correlates_with_one() {
     }
     types.sort_by(|a, b| b.0.total_cmp(&a.0));
     let top: Vec<&str> = types[..2].iter().map(|t| t.1.as_str()).collect();
-    assert!(top.contains(&"CD56+ NK") && top.contains(&"CD8+ Cytotoxic T"), "{types:?}");
+    assert!(top.contains(&"CD56+ NK") && top.contains(&"CD8+ Cytotoxic T"), "{name}: {types:?}");
+}
+
+/// Every value of a matrix, cell by cell, as (cell, gene, value) of the stored entries not zero.
+fn entries(cells: &dyn CellSource) -> Vec<(usize, u32, f32)> {
+    let mut all = Vec::new();
+    cells
+        .for_each_chunk(100, &mut |c| {
+            for i in 0..c.indptr.len() - 1 {
+                for k in c.indptr[i]..c.indptr[i + 1] {
+                    if c.data[k] != 0.0 {
+                        all.push((c.first_cell + i, c.indices[k], c.data[k]));
+                    }
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+    all
+}
+
+#[test]
+fn the_legacy_layout_reads_as_the_current_one() {
+    let (current, legacy) = (H5ad::open(data(LAYOUTS[0])).unwrap(), H5ad::open(data(LAYOUTS[1])).unwrap());
+    assert!(legacy.has_raw());
+    assert_eq!(legacy.obs_names().unwrap(), current.obs_names().unwrap());
+    for column in ["bulk_labels", "louvain", "phase"] {
+        let labels = legacy.obs_column(column).unwrap();
+        assert_eq!(labels, current.obs_column(column).unwrap(), "obs/{column}");
+        assert!(labels.iter().all(|l| !l.is_empty()), "obs/{column}: a code without its label");
+    }
+    // .raw (CSR, h5sparse's attributes) and X (dense)
+    for raw in [true, false] {
+        assert_eq!(legacy.var_names(raw).unwrap(), current.var_names(raw).unwrap(), "raw {raw}");
+        let (a, b) = (legacy.cells(raw).unwrap(), current.cells(raw).unwrap());
+        let (a, b) = (entries(&a), entries(&b));
+        assert!(!a.is_empty());
+        assert_eq!(a, b, "raw {raw}: the matrices differ");
+    }
+    let e = legacy.obs_column("no_such_column").unwrap_err().to_string();
+    assert!(e.contains("pbmc68k_reduced.h5ad") && e.contains("obs/no_such_column") && e.contains("bulk_labels"), "{e}");
 }
 
 #[test]
