@@ -290,10 +290,14 @@ pub(crate) async fn run_job(study: &Path, workers: u32, out: &Path, bundle: Opti
     // study with `[train] gpus = 1` (or `[omics] gpus = 1`) needs
     let wants_gpu =
         tacefusion_core::Study::from_path(study).map(|s| (s.train.gpus > 0 && bundle.is_none()) || s.omics.gpus > 0).unwrap_or(false);
-    let devices = tacefusion_worker::gpus::cuda_devices().unwrap_or_default();
+    let (devices, why) = match tacefusion_worker::gpus::cuda_devices() {
+        Ok(d) if d.is_empty() => (d, "a build without --features cuda, or no device".to_string()),
+        Ok(d) => (d, String::new()),
+        Err(e) => (Vec::new(), e.to_string()),
+    };
     if wants_gpu && devices.is_empty() {
         bail!(
-            "{}: [train] gpus = 1 or [omics] gpus = 1 but this machine offers no CUDA device to `run` (a build without --features cuda, or no driver): set gpus = 0, or submit the study to a coordinator with GPU workers",
+            "{}: [train] gpus = 1 or [omics] gpus = 1 but this machine offers no CUDA device to `run` ({why}): set gpus = 0, or submit the study to a coordinator with GPU workers",
             study.display()
         );
     }

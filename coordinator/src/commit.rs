@@ -83,8 +83,8 @@ impl CoordinatorService {
             }
             self.shared.persist(&mut s)
         };
-        self.shared.durable(ticket).await?;
-        self.shared.finalize(ended).await;
+        // already on a task of its own
+        self.shared.end_jobs(ticket, ended).await?;
         match outcome {
             Ok(_) => Ok(pb::CompleteTaskResponse { accepted: true, reason: String::new() }),
             Err(reason) => Ok(pb::CompleteTaskResponse { accepted: false, reason }),

@@ -26,7 +26,7 @@ use tacefusion_proto::v1::coordinator_server::Coordinator;
 use tonic::{Request, Response, Status};
 
 use crate::planner::{plan, plan_validation};
-use crate::scheduler::{JobEntry, JobState, Scheduler, TaskStatus};
+use crate::scheduler::{JobEntry, TaskStatus};
 use crate::shared::Shared;
 use crate::task::{FailureKind, Manifest, manifest_path};
 
@@ -55,41 +55,6 @@ fn global_id(job: &str, task: &str) -> String {
 /// (job, task id) of a global task id.
 pub(crate) fn split_id(id: &str) -> Result<(&str, &str), Status> {
     id.split_once('/').ok_or_else(|| Status::invalid_argument(format!("task id {id:?} is not <job>/<task>")))
-}
-
-/// The protocol's view of a job.
-pub fn job_status(s: &Scheduler, job: &JobEntry) -> pb::JobStatus {
-    let mut stages: Vec<pb::StageProgress> = Vec::new();
-    let mut failed = Vec::new();
-    for i in job.tasks.clone() {
-        let e = s.task(i);
-        let name = e.task.stage.name();
-        let p = match stages.iter_mut().position(|p| p.stage == name) {
-            Some(n) => &mut stages[n],
-            None => {
-                stages.push(pb::StageProgress { stage: name.into(), ..Default::default() });
-                stages.last_mut().expect("pushed")
-            }
-        };
-        p.total += 1;
-        match &e.status {
-            TaskStatus::Committed => p.committed += 1,
-            TaskStatus::Leased { .. } | TaskStatus::Committing { .. } => p.running += 1,
-            TaskStatus::Failed { reason } => {
-                p.failed += 1;
-                failed.push(pb::FailedTask { task_id: e.task.id.clone(), stage: name.into(), reason: reason.clone() });
-            }
-            _ => {}
-        }
-    }
-    let state = match job.state {
-        JobState::Running => pb::JobState::Running,
-        JobState::Succeeded => pb::JobState::Succeeded,
-        JobState::SucceededWithFailures => pb::JobState::SucceededWithFailures,
-        JobState::Failed => pb::JobState::Failed,
-        JobState::Cancelled => pb::JobState::Cancelled,
-    };
-    pb::JobStatus { job_id: job.id.clone(), state: state as i32, stages, failed, message: job.message.clone(), attempts: job.attempts }
 }
 
 /// Object-store path of the record of a key that failed on bad input.
@@ -170,7 +135,11 @@ impl Coordinator for CoordinatorService {
             }
         }))
         .await;
-        let (leases, ticket) = self.grant(&r)?;
+        let (leases, ticket, ended) = self.grant(&r)?;
+        if !ended.is_empty() {
+            // leasing ends no job, but a job that ended must not stay unindexed (seen running)
+            self.shared.settle(ticket, ended).await?;
+        }
         if !leases.is_empty() {
             // the attempt numbers are saved before anyone writes into their folders
             self.shared.durable(ticket).await?;
@@ -232,8 +201,7 @@ impl Coordinator for CoordinatorService {
                 tracing::warn!(task = %r.task_id, "recording the failure: {e}");
             }
         }
-        self.shared.durable(ticket).await?;
-        self.shared.finalize(ended).await;
+        self.shared.settle(ticket, ended).await?;
         Ok(Response::new(pb::FailTaskResponse {}))
     }
 
@@ -280,9 +248,8 @@ impl Coordinator for CoordinatorService {
             s.set_traceparent(&id, tacefusion_proto::trace::traceparent(&tracing::Span::current()));
             self.shared.persist(&mut s)
         };
-        self.shared.durable(ticket).await?;
+        self.shared.settle(ticket, ended).await?;
         tracing::info!(job = %id, tasks = n, already_committed = found.len(), "study submitted");
-        self.shared.finalize(ended).await;
         Ok(Response::new(pb::SubmitStudyResponse { job_id: id, tasks: n, already_committed: found.len() as u32 }))
     }
 
@@ -335,8 +302,7 @@ impl Coordinator for CoordinatorService {
             s.cancel(&id).ok_or_else(|| Status::not_found(format!("unknown job {id}")))?;
             self.shared.persist(&mut s)
         };
-        self.shared.durable(ticket).await?;
-        self.shared.finalize(ended).await;
+        self.shared.settle(ticket, ended).await?;
         let s = self.shared.scheduler.lock().expect("scheduler lock");
         Ok(Response::new(self.shared.job_status(&s, &id).expect("job exists")))
     }
@@ -361,8 +327,9 @@ where
 }
 
 impl CoordinatorService {
-    /// Leases for a worker under the scheduler lock, and the ticket to wait for before answering.
-    fn grant(&self, r: &pb::LeaseTasksRequest) -> Result<(Vec<pb::Lease>, u64), Status> {
+    /// Leases for a worker under the scheduler lock, the ticket to wait for before answering, and the
+    /// jobs that ended (none: leasing ends no job).
+    fn grant(&self, r: &pb::LeaseTasksRequest) -> Result<(Vec<pb::Lease>, u64, Vec<JobEntry>), Status> {
         let mut s = self.shared.scheduler.lock().expect("scheduler lock");
         if !s.knows(&r.worker_id) {
             return Err(unregistered(&r.worker_id));
@@ -398,7 +365,7 @@ impl CoordinatorService {
                 }
             })
             .collect();
-        let (ticket, _) = self.shared.persist(&mut s);
-        Ok((leases, ticket))
+        let (ticket, ended) = self.shared.persist(&mut s);
+        Ok((leases, ticket, ended))
     }
 }

@@ -1,22 +1,21 @@
 //! What the gRPC calls share: the scheduler behind a mutex, the durable state with its group-commit
 //! persister (every change is queued under the scheduler lock, saved in one transaction with the
 //! changes of all calls of that moment, and a call answers only once its ticket is saved), the object
-//! store, the watchers' change counter and the metrics.
+//! store, the watchers' change counter and the metrics; the jobs that ended are settled here (their
+//! result index written before clients see them end).
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use object_store::ObjectStore;
+use tacefusion_proto::v1 as pb;
 use tokio::sync::watch;
 use tonic::Status;
 
 use crate::metrics::Counters;
 use crate::planner::DigestCache;
-use tacefusion_proto::v1 as pb;
-
 use crate::results::finalize_job;
-use crate::scheduler::{JobEntry, JobState, Scheduler, TaskEntry};
-use crate::service::job_status;
+use crate::scheduler::{JobEntry, JobState, Scheduler, TaskEntry, TaskStatus};
 use crate::state::DurableState;
 
 /// What the service shares between calls.
@@ -41,8 +40,9 @@ pub struct Shared {
     pub wake: tokio::sync::Notify,
     /// Counters for the metrics endpoint.
     pub metrics: Mutex<Counters>,
-    /// Held shared by every commit running on its own task (it outlives a dropped call); taken
-    /// exclusively when the server stops, to let them end (their job's index written) first.
+    /// Held shared by every commit, and every job's ending, running on its own task (it outlives a
+    /// dropped call); taken exclusively when the server stops, to let them end (their job's index
+    /// written) first.
     pub commits: Arc<tokio::sync::RwLock<()>>,
     /// Jobs that ended whose result index is not written yet: reported as still running, so that a
     /// client who sees a job end can query its results at once.
@@ -70,6 +70,7 @@ impl Shared {
     /// Queues what the scheduler changed for the persister (call under the scheduler lock, so that
     /// changes queue in the order they happened) and wakes the watchers. Returns the ticket to wait
     /// for with [`Shared::durable`] before answering, and the jobs that ended.
+    #[must_use = "wait for the ticket, and settle the jobs that ended (Shared::settle)"]
     pub fn persist(&self, scheduler: &mut Scheduler) -> (u64, Vec<JobEntry>) {
         let (tasks, jobs) = scheduler.take_changes();
         let mut pending = self.pending.lock().expect("pending lock");
@@ -139,6 +140,33 @@ impl Shared {
         }
     }
 
+    /// Waits until the changes up to `ticket` are saved, then writes the index of the jobs that
+    /// ended, on a task of its own when there are any: a caller who hangs up meanwhile cannot leave
+    /// a job unindexed (and seen running for ever). For calls not already on a task of their own.
+    pub async fn settle(self: &Arc<Self>, ticket: u64, ended: Vec<JobEntry>) -> Result<(), Status> {
+        if ended.is_empty() {
+            return self.durable(ticket).await;
+        }
+        // no await before the spawn (a dropped call would lose the jobs); while the server stops (its
+        // exclusive hold), the task runs without a share
+        let running = self.commits.clone().try_read_owned().ok();
+        let shared = self.clone();
+        let ending = tokio::spawn(async move {
+            let saved = shared.end_jobs(ticket, ended).await;
+            drop(running);
+            saved
+        });
+        ending.await.map_err(|e| Status::internal(format!("writing the job's index ended abnormally: {e}")))?
+    }
+
+    /// [`Shared::settle`] on the caller's task: waits for `ticket`, then writes the indexes (also
+    /// when saving failed: the jobs must not stay unindexed; that error is returned).
+    pub async fn end_jobs(self: &Arc<Self>, ticket: u64, ended: Vec<JobEntry>) -> Result<(), Status> {
+        let saved = self.durable(ticket).await;
+        self.finalize(ended).await;
+        saved
+    }
+
     /// Writes the result index of jobs that ended (outside the scheduler lock); only then do
     /// clients see them ended.
     pub async fn finalize(self: &Arc<Self>, ended: Vec<JobEntry>) {
@@ -159,10 +187,45 @@ impl Shared {
     /// The status of job `id` as clients see it: a job whose index is still being written is
     /// running.
     pub fn job_status(&self, s: &Scheduler, id: &str) -> Option<pb::JobStatus> {
-        let mut status = job_status(s, s.job(id)?);
+        let mut status = progress(s, s.job(id)?);
         if status.state != pb::JobState::Running as i32 && self.indexing.lock().expect("indexing lock").contains(id) {
             status.state = pb::JobState::Running as i32;
         }
         Some(status)
     }
+}
+
+/// The protocol's view of a job, as the scheduler has it.
+fn progress(s: &Scheduler, job: &JobEntry) -> pb::JobStatus {
+    let mut stages: Vec<pb::StageProgress> = Vec::new();
+    let mut failed = Vec::new();
+    for i in job.tasks.clone() {
+        let e = s.task(i);
+        let name = e.task.stage.name();
+        let p = match stages.iter_mut().position(|p| p.stage == name) {
+            Some(n) => &mut stages[n],
+            None => {
+                stages.push(pb::StageProgress { stage: name.into(), ..Default::default() });
+                stages.last_mut().expect("pushed")
+            }
+        };
+        p.total += 1;
+        match &e.status {
+            TaskStatus::Committed => p.committed += 1,
+            TaskStatus::Leased { .. } | TaskStatus::Committing { .. } => p.running += 1,
+            TaskStatus::Failed { reason } => {
+                p.failed += 1;
+                failed.push(pb::FailedTask { task_id: e.task.id.clone(), stage: name.into(), reason: reason.clone() });
+            }
+            _ => {}
+        }
+    }
+    let state = match job.state {
+        JobState::Running => pb::JobState::Running,
+        JobState::Succeeded => pb::JobState::Succeeded,
+        JobState::SucceededWithFailures => pb::JobState::SucceededWithFailures,
+        JobState::Failed => pb::JobState::Failed,
+        JobState::Cancelled => pb::JobState::Cancelled,
+    };
+    pb::JobStatus { job_id: job.id.clone(), state: state as i32, stages, failed, message: job.message.clone(), attempts: job.attempts }
 }

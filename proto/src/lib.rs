@@ -7,8 +7,9 @@ pub const PROTOCOL_VERSION: u32 = 2;
 
 /// The largest message either side sends or accepts (gRPC's default is 4 MiB): a fan-in task's
 /// lease lists the manifests of all its inputs (~100 bytes each, 9.5 MB for 100,000 patients), and
-/// a completion lists every output file.
-pub const MAX_MESSAGE_BYTES: usize = 1 << 30;
+/// a completion lists every output file. Bounded (a message is decoded whole, into several times
+/// its size): 256 MiB is a cohort of 2.5 million patients.
+pub const MAX_MESSAGE_BYTES: usize = 256 << 20;
 
 pub mod store;
 pub mod trace;

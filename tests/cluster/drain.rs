@@ -53,7 +53,8 @@ fn a_worker_stopped_mid_lease_request_gives_the_leases_back() {
             let mut s = shared.scheduler.lock().unwrap();
             let i = s.index(&job, "noop/0").unwrap();
             s.fail(i, "w", held_by_w.attempt, FailureKind::GivenBack, "test", now_ms()).unwrap();
-            shared.persist(&mut s);
+            let (_, ended) = shared.persist(&mut s);
+            assert!(ended.is_empty());
             locked.send(()).unwrap();
             released.recv().unwrap();
         });

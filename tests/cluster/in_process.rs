@@ -43,12 +43,12 @@ impl InProcess {
         };
         let shared = open(&config).await.unwrap();
         let key = plan[0].key.clone();
-        let ticket = {
+        let (ticket, ended) = {
             let mut s = shared.scheduler.lock().unwrap();
             s.submit(job, "test", plan, found, |_| None);
-            shared.persist(&mut s).0
+            shared.persist(&mut s)
         };
-        shared.durable(ticket).await.unwrap();
+        shared.settle(ticket, ended).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let server = shared.clone();

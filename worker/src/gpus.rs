@@ -37,7 +37,10 @@ pub fn cuda_devices() -> Result<Vec<String>, GpuError> {
 /// of other threads meanwhile go to the hook as before.
 #[cfg(feature = "cuda")]
 fn quietly<T>(f: impl FnOnce() -> T + std::panic::UnwindSafe) -> Result<T, String> {
-    use std::sync::Arc;
+    use std::sync::{Arc, Mutex};
+    // one at a time: two swapping the hook at once could leave one's silence in place for good
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let me = std::thread::current().id();
     let before = Arc::new(std::panic::take_hook());
     let others = before.clone();

@@ -157,6 +157,8 @@ pub async fn run(config: WorkerConfig, shutdown: impl std::future::Future<Output
     let _heartbeat = AbortOnDrop(tokio::spawn(heartbeats(worker.clone(), Duration::from_millis(registered.heartbeat_interval_ms.max(10)))));
     tokio::pin!(shutdown);
     let mut unreachable_since: Option<tokio::time::Instant> = None;
+    // when the shutdown came, if it came while a lease request was in flight (the drain counts from it)
+    let mut stop_asked: Option<tokio::time::Instant> = None;
     loop {
         let (free_cpu, free_gpus) = {
             let active = worker.active.lock().await;
@@ -185,6 +187,7 @@ pub async fn run(config: WorkerConfig, shutdown: impl std::future::Future<Output
             _ = &mut shutdown => {
                 // the coordinator may have granted leases already: wait for its answer (a while) to
                 // give them back, instead of leaving them to expire with the job waiting on them
+                stop_asked = Some(tokio::time::Instant::now());
                 match tokio::time::timeout(worker.config.drain_timeout.min(ANSWER_WAIT), call).await {
                     Ok(r) => (r, true),
                     Err(_) => {
@@ -247,15 +250,14 @@ pub async fn run(config: WorkerConfig, shutdown: impl std::future::Future<Output
             }
         }
     }
-    drain(&worker).await;
+    drain(&worker, stop_asked.unwrap_or_else(tokio::time::Instant::now) + worker.config.drain_timeout).await;
     let report = worker.report.lock().await.clone();
     Ok(report)
 }
 
-/// Waits for running tasks up to the drain timeout, hands in what finished, then gives the rest
-/// back.
-async fn drain(worker: &Arc<Worker>) {
-    let deadline = tokio::time::Instant::now() + worker.config.drain_timeout;
+/// Waits for running tasks up to `deadline` (the drain timeout after the shutdown), hands in what
+/// finished, then gives the rest back.
+async fn drain(worker: &Arc<Worker>, deadline: tokio::time::Instant) {
     while !worker.active.lock().await.is_empty() {
         if tokio::time::timeout_at(deadline, worker.done.notified()).await.is_err() {
             break;

@@ -5,6 +5,8 @@
 //! burn-backend scoring (what a GPU worker runs; here on burn's CPU backend) gives the same scores
 //! within 1e-5, on the counts normalised on the fly too.
 
+mod common;
+
 use std::path::PathBuf;
 
 use tacefusion_omics::cells::{CellSource, Normalized};
@@ -108,6 +110,38 @@ fn the_legacy_layout_reads_as_the_current_one() {
     }
     let e = legacy.obs_column("no_such_column").unwrap_err().to_string();
     assert!(e.contains("pbmc68k_reduced.h5ad") && e.contains("obs/no_such_column") && e.contains("bulk_labels"), "{e}");
+}
+
+/// anndata 0.7 wrote a categorical as its codes in `obs/<column>` (an object reference to its labels
+/// in `obs/__categories/<column>`); no such file ships, so h5py writes one from the current file.
+const WRITE_0_7: &str = r#"
+import sys, h5py
+src, dst = h5py.File(sys.argv[1], "r"), h5py.File(sys.argv[2], "w")
+text = h5py.string_dtype()
+for frame in ("obs", "var"):
+    g = dst.create_group(frame)
+    g.attrs["_index"] = "index"
+    g.create_dataset("index", data=src[frame + "/" + src[frame].attrs["_index"]][:], dtype=text)
+labels = dst.create_group("obs/__categories").create_dataset("bulk_labels", data=src["obs/bulk_labels/categories"][:], dtype=text)
+codes = dst["obs"].create_dataset("bulk_labels", data=src["obs/bulk_labels/codes"][:])
+codes.attrs["categories"] = labels.ref
+dst.create_dataset("X", data=src["X"][:])
+dst.close()
+"#;
+
+#[test]
+fn the_anndata_0_7_layout_reads_as_the_current_one() {
+    let Some(python) = common::peer_python() else { return };
+    let written = std::env::temp_dir().join(format!("tacefusion-anndata07-{}.h5ad", std::process::id()));
+    let out = std::process::Command::new(&python).args(["-c", WRITE_0_7]).arg(data(LAYOUTS[0])).arg(&written).output().unwrap();
+    assert!(out.status.success(), "h5py: {}", String::from_utf8_lossy(&out.stderr));
+    let (current, old) = (H5ad::open(data(LAYOUTS[0])).unwrap(), H5ad::open(&written).unwrap());
+    assert_eq!(old.obs_names().unwrap(), current.obs_names().unwrap());
+    let labels = old.obs_column("bulk_labels").unwrap();
+    assert_eq!(labels, current.obs_column("bulk_labels").unwrap());
+    assert_eq!(labels.iter().collect::<std::collections::BTreeSet<_>>().len(), 10);
+    assert_eq!(entries(&old.cells(false).unwrap()), entries(&current.cells(false).unwrap()));
+    let _ = std::fs::remove_file(&written);
 }
 
 #[test]

@@ -26,14 +26,25 @@ pub(super) fn compound_column(file: &File, dataset: &str, member: &str) -> Resul
     };
     let raw = d.read_raw().map_err(|e| e.to_string())?;
     let (size, offset) = (size as usize, m.byte_offset as usize);
+    // a malformed file is an error, never a slice out of bounds
+    let fits = |width: u32| {
+        if size == 0 || raw.len() % size != 0 {
+            return Err(format!("{} bytes are not whole records of {size} bytes", raw.len()));
+        }
+        match offset.checked_add(width as usize) {
+            Some(end) if end <= size => Ok(width as usize),
+            _ => Err(format!("column {member:?} ({width} bytes at {offset}) lies outside its {size}-byte record")),
+        }
+    };
     let field = |i: usize, width: usize| &raw[i * size + offset..i * size + offset + width];
     let n = raw.len() / size.max(1);
     match &m.datatype {
         Datatype::String { size: width, padding, .. } => {
-            Ok(Column::Text((0..n).map(|i| fixed_string(field(i, *width as usize), padding)).collect()))
+            let width = fits(*width)?;
+            Ok(Column::Text((0..n).map(|i| fixed_string(field(i, width), padding)).collect()))
         }
         Datatype::FixedPoint { size: width, byte_order, layout } if matches!(width, 1 | 2 | 4 | 8) => {
-            let width = *width as usize;
+            let width = fits(*width)?;
             let big = matches!(byte_order, DatatypeByteOrder::BigEndian);
             Ok(Column::Integers((0..n).map(|i| integer(field(i, width), big, layout.signed)).collect()))
         }
