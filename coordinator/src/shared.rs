@@ -82,8 +82,10 @@ impl Shared {
             pending.tasks.push((entry.job.clone(), i - first, entry));
         }
         let ended: Vec<JobEntry> = jobs.iter().filter(|j| j.state != JobState::Running).cloned().collect();
-        // running to clients until [`Shared::finalize`] has written their index
-        self.indexing.lock().expect("indexing lock").extend(ended.iter().map(|j| j.id.clone()));
+        if !ended.is_empty() {
+            // running to clients until [`Shared::finalize`] has written their index
+            self.indexing.lock().expect("indexing lock").extend(ended.iter().map(|j| j.id.clone()));
+        }
         for job in jobs {
             // the latest state of a job replaces one still waiting to be saved
             match pending.jobs.iter_mut().find(|j| j.id == job.id) {
