@@ -147,10 +147,11 @@ pub fn spawn_ticker(shared: Arc<Shared>) {
                 s.tick(now_ms());
                 shared.persist(&mut s)
             };
-            if let Err(e) = shared.durable(ticket).await {
+            // a job that ended here (its last worker gone) is settled like the others: the server
+            // waits for its index before it stops
+            if let Err(e) = shared.settle(ticket, ended).await {
                 tracing::error!("saving state: {}", e.message());
             }
-            shared.finalize(ended).await;
         }
     });
 }
