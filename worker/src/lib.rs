@@ -8,6 +8,7 @@ mod client;
 pub mod executor;
 mod finished;
 pub mod gpus;
+mod inputs;
 pub mod pull;
 pub mod stages;
 pub mod tables;

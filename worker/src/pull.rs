@@ -25,8 +25,9 @@ use tracing::Instrument;
 
 use crate::checkpoints::StoreCheckpoints;
 pub use crate::client::{CallHeaders, Client, ClientTls, connect};
-use crate::executor::{Device, ExecError, InputFile, execute};
+use crate::executor::{Device, ExecError, execute};
 use crate::finished::{Finished, record};
+use crate::inputs::read_inputs;
 
 /// How to run a worker.
 #[derive(Debug, Clone)]
@@ -435,17 +436,7 @@ async fn run_task(
 ) -> Result<Option<pb::Manifest>, ExecError> {
     let device = device.ok_or_else(|| retryable(format!("{} needs {} GPU(s) and this worker has none free", task.task_id, task.gpus)))?;
     let store = worker.store.clone();
-    let mut inputs = Vec::new();
-    for manifest_path in &task.input_manifests {
-        let bytes = store.get(&StorePath::from(manifest_path.as_str())).await.map_err(retryable)?.bytes().await.map_err(retryable)?;
-        let manifest: serde_json::Value = serde_json::from_slice(&bytes).map_err(retryable)?;
-        for file in manifest.get("files").and_then(|f| f.as_array()).into_iter().flatten() {
-            let path =
-                file.get("path").and_then(|p| p.as_str()).ok_or_else(|| retryable(format!("{manifest_path}: a file without a path")))?;
-            let bytes = store.get(&StorePath::from(path)).await.map_err(retryable)?.bytes().await.map_err(retryable)?;
-            inputs.push(InputFile { path: path.to_string(), bytes });
-        }
-    }
+    let inputs = read_inputs(&store, &task.input_manifests).await?;
     let spec: serde_json::Value = serde_json::from_str(&task.spec).map_err(|e| ExecError::BadInput(format!("task spec: {e}")))?;
     let stage = task.stage.clone();
     let checkpoints = StoreCheckpoints::new(store.clone(), &task.stage, &task.key, tokio::runtime::Handle::current(), lost.clone());
