@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use tacefusion_synth::{Preset, SynthOptions, default_gene_sets, generate};
+use tacefusion_synth::{Preset, SynthOptions, generate};
 
 /// Arguments of `tacefusion demo`.
 #[derive(Debug, Args)]
@@ -20,6 +20,9 @@ pub struct DemoArgs {
     /// Workers (default: one per core).
     #[arg(long)]
     workers: Option<u32>,
+    /// Hallmark gene sets (GMT; default: the reference data beside the repository).
+    #[arg(long)]
+    gene_sets: Option<PathBuf>,
 }
 
 /// Runs `demo`.
@@ -38,7 +41,7 @@ pub async fn demo(args: DemoArgs) -> Result<()> {
             seed: args.seed,
             out: study_dir.clone(),
             defects_per_kind: 1,
-            gene_sets: default_gene_sets(),
+            gene_sets: crate::synth::gene_sets(args.gene_sets.clone())?,
         };
         tokio::task::spawn_blocking(move || generate(&options, &|line| eprintln!("synth: {line}")))
             .await?

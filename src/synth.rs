@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Args;
 use tacefusion_synth::{Preset, SynthOptions, default_gene_sets, generate};
 
@@ -27,10 +27,23 @@ pub struct SynthArgs {
     gene_sets: Option<PathBuf>,
 }
 
+/// The gene sets asked for, or the default ones; a file that is not there is an error that says
+/// what to do.
+pub(crate) fn gene_sets(asked: Option<PathBuf>) -> Result<PathBuf> {
+    let path = asked.unwrap_or_else(default_gene_sets);
+    if !path.is_file() {
+        bail!(
+            "the Hallmark gene sets (GMT) are not at {}: run from the repository root (beside ../shared/data) or pass --gene-sets FILE",
+            path.display()
+        );
+    }
+    Ok(path)
+}
+
 /// Runs `synth`.
 pub fn run(args: SynthArgs) -> Result<()> {
     let start = Instant::now();
-    let gene_sets = args.gene_sets.unwrap_or_else(default_gene_sets);
+    let gene_sets = gene_sets(args.gene_sets)?;
     let options =
         SynthOptions { preset: args.preset, seed: args.seed, out: args.out.clone(), defects_per_kind: args.defects_per_kind, gene_sets };
     let summary = generate(&options, &|line| eprintln!("synth: {line}"))

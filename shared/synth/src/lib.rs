@@ -329,8 +329,14 @@ fn write_singlecell(
 /// Where a synthetic study keeps its copy of the gene sets, relative to its `study.toml`.
 pub const GENE_SETS: &str = "omics/gene_sets.gmt";
 
+/// The Hallmark GMT in the reference data, from the repository root.
+const HALLMARK: &str = "../shared/data/omics/h.all.v7.0.symbols.gmt";
+
 /// Where the Hallmark GMT is by default: `../shared/data/omics/h.all.v7.0.symbols.gmt` from the
-/// working directory (the repository root).
+/// working directory (the repository root), else beside the checkout this program was built from
+/// (a `cargo run` from another folder); the first that exists, else the first.
 pub fn default_gene_sets() -> PathBuf {
-    PathBuf::from("../shared/data/omics/h.all.v7.0.symbols.gmt")
+    let from_here = PathBuf::from(HALLMARK);
+    let beside_checkout = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(HALLMARK);
+    [from_here.clone(), beside_checkout].into_iter().find(|p| p.exists()).unwrap_or(from_here)
 }
