@@ -29,17 +29,7 @@ impl CoordinatorService {
             span
         };
         let service = self.clone();
-        let running = self.shared.commits.clone().read_owned().await;
-        tokio::spawn(
-            async move {
-                let answer = service.complete_in_span(r).await;
-                drop(running);
-                answer
-            }
-            .instrument(span),
-        )
-        .await
-        .map_err(|e| Status::internal(format!("the commit task ended abnormally: {e}")))?
+        self.shared.detached(async move { service.complete_in_span(r).await }.instrument(span)).await
     }
 
     async fn complete_in_span(&self, r: pb::CompleteTaskRequest) -> Result<pb::CompleteTaskResponse, Status> {

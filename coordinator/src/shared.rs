@@ -149,16 +149,25 @@ impl Shared {
         if ended.is_empty() {
             return self.durable(ticket).await;
         }
-        // no await before the spawn (a dropped call would lose the jobs); while the server stops (its
-        // exclusive hold), the task runs without a share
-        let running = self.commits.clone().try_read_owned().ok();
         let shared = self.clone();
-        let ending = tokio::spawn(async move {
-            let saved = shared.end_jobs(ticket, ended).await;
+        self.detached(async move { shared.end_jobs(ticket, ended).await }).await
+    }
+
+    /// Runs `work` on a Tokio task of its own, holding a share of [`Shared::commits`]: once begun
+    /// it ends even when the caller goes away, and the server waits for it before it stops. No
+    /// await comes before the spawn (a call dropped there would lose the work); while the server
+    /// stops (its exclusive hold), the task runs without a share.
+    pub async fn detached<T: Send + 'static>(
+        &self,
+        work: impl std::future::Future<Output = Result<T, Status>> + Send + 'static,
+    ) -> Result<T, Status> {
+        let running = self.commits.clone().try_read_owned().ok();
+        let task = tokio::spawn(async move {
+            let outcome = work.await;
             drop(running);
-            saved
+            outcome
         });
-        ending.await.map_err(|e| Status::internal(format!("writing the job's index ended abnormally: {e}")))?
+        task.await.map_err(|e| Status::internal(format!("a task of the coordinator ended abnormally: {e}")))?
     }
 
     /// [`Shared::settle`] on the caller's task: waits for `ticket`, then writes the indexes (also

@@ -17,6 +17,13 @@ pub enum ExecError {
     Retryable(String),
 }
 
+impl ExecError {
+    /// A transient failure (I/O, a store), described by `e`.
+    pub(crate) fn retryable(e: impl std::fmt::Display) -> ExecError {
+        ExecError::Retryable(e.to_string())
+    }
+}
+
 /// A file of an input task's manifest, with its content.
 #[derive(Debug, Clone)]
 pub struct InputFile {

@@ -9,10 +9,6 @@ use object_store::{ObjectStore, ObjectStoreExt};
 
 use crate::executor::{ExecError, InputFile};
 
-fn retryable(e: impl std::fmt::Display) -> ExecError {
-    ExecError::Retryable(e.to_string())
-}
-
 /// Reads at once from the store, at most: a fan-in's inputs are one round trip each, whose latency
 /// on an object store (not the bytes) sets the time when read one after the other.
 const FETCHES: usize = 32;
@@ -21,16 +17,19 @@ const FETCHES: usize = 32;
 /// inputs every time), up to [`FETCHES`] read at once.
 pub(crate) async fn read_inputs(store: &Arc<dyn ObjectStore>, manifests: &[String]) -> Result<Vec<InputFile>, ExecError> {
     let get = |path: String| async move {
-        let bytes = store.get(&StorePath::from(path.as_str())).await.map_err(retryable)?.bytes().await.map_err(retryable)?;
+        let bytes =
+            store.get(&StorePath::from(path.as_str())).await.map_err(ExecError::retryable)?.bytes().await.map_err(ExecError::retryable)?;
         Ok::<_, ExecError>((path, bytes))
     };
     let listed: Vec<(String, bytes::Bytes)> = stream::iter(manifests.iter().cloned()).map(get).buffered(FETCHES).try_collect().await?;
     let mut files = Vec::new();
     for (manifest_path, bytes) in listed {
-        let manifest: serde_json::Value = serde_json::from_slice(&bytes).map_err(retryable)?;
+        let manifest: serde_json::Value = serde_json::from_slice(&bytes).map_err(ExecError::retryable)?;
         for file in manifest.get("files").and_then(|f| f.as_array()).into_iter().flatten() {
-            let path =
-                file.get("path").and_then(|p| p.as_str()).ok_or_else(|| retryable(format!("{manifest_path}: a file without a path")))?;
+            let path = file
+                .get("path")
+                .and_then(|p| p.as_str())
+                .ok_or_else(|| ExecError::retryable(format!("{manifest_path}: a file without a path")))?;
             files.push(path.to_string());
         }
     }

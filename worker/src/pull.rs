@@ -421,10 +421,6 @@ async fn start(worker: &Arc<Worker>, lease: pb::Lease) {
     tokio::spawn(work.instrument(span));
 }
 
-fn retryable(e: impl std::fmt::Display) -> ExecError {
-    ExecError::Retryable(e.to_string())
-}
-
 /// Reads the inputs, runs the executor and writes the outputs; the manifest to commit, or None when
 /// the lease was lost meanwhile.
 async fn run_task(
@@ -434,7 +430,8 @@ async fn run_task(
     lost: Arc<AtomicBool>,
     device: Option<Device>,
 ) -> Result<Option<pb::Manifest>, ExecError> {
-    let device = device.ok_or_else(|| retryable(format!("{} needs {} GPU(s) and this worker has none free", task.task_id, task.gpus)))?;
+    let device =
+        device.ok_or_else(|| ExecError::retryable(format!("{} needs {} GPU(s) and this worker has none free", task.task_id, task.gpus)))?;
     let store = worker.store.clone();
     let inputs = read_inputs(&store, &task.input_manifests).await?;
     let spec: serde_json::Value = serde_json::from_str(&task.spec).map_err(|e| ExecError::BadInput(format!("task spec: {e}")))?;
@@ -452,7 +449,7 @@ async fn run_task(
         let path = format!("{dir}/{name}");
         let sha256 = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
         let size = bytes.len() as u64;
-        store.put(&StorePath::from(path.as_str()), PutPayload::from(bytes)).await.map_err(retryable)?;
+        store.put(&StorePath::from(path.as_str()), PutPayload::from(bytes)).await.map_err(ExecError::retryable)?;
         files.push(pb::OutputFile { path, bytes: size, sha256 });
     }
     Ok(Some(pb::Manifest {

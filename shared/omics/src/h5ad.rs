@@ -72,12 +72,9 @@ impl H5ad {
         }
     }
 
-    /// A column of a legacy (compound) dataframe as text; integers written out.
-    fn legacy_text(&self, frame: &str, column: &str) -> Result<Vec<String>, OmicsError> {
-        match compound_column(&self.file, frame, column).map_err(|e| self.err(&format!("{frame}/{column}"), e))? {
-            Column::Text(t) => Ok(t),
-            Column::Integers(v) => Ok(v.iter().map(|x| x.to_string()).collect()),
-        }
+    /// A column of a legacy (compound) dataframe.
+    fn legacy_column(&self, frame: &str, column: &str) -> Result<Column, OmicsError> {
+        compound_column(&self.file, frame, column).map_err(|e| self.err(&format!("{frame}/{column}"), e))
     }
 
     /// Labels of categorical codes (-1, missing, as "").
@@ -92,19 +89,15 @@ impl H5ad {
             .collect()
     }
 
-    /// The path of a dataframe or of the raw matrix in this file's layout.
-    fn path(&self, current: &'static str) -> &'static str {
-        match (self.legacy, current) {
-            (true, "raw/X") => "raw.X",
-            (true, "raw/var") => "raw.var",
-            _ => current,
-        }
+    /// The path of `.raw`'s `part` (`X`, `var`): `raw/<part>`, or `raw.<part>` in the legacy layout.
+    fn raw(&self, part: &str) -> String {
+        format!("raw{}{part}", if self.legacy { "." } else { "/" })
     }
 
     /// The index of a dataframe group (`obs`, `var`, `raw/var`).
     fn index(&self, frame: &str) -> Result<Vec<String>, OmicsError> {
         if self.legacy {
-            return self.legacy_text(frame, "index");
+            return Ok(self.legacy_column(frame, "index")?.into_text());
         }
         let g = self.file.group(frame).map_err(|e| self.err(frame, e))?;
         let attrs = g.attrs().map_err(|e| self.err(frame, e))?;
@@ -122,7 +115,7 @@ impl H5ad {
 
     /// Gene names of `X` (or of `raw/X`).
     pub fn var_names(&self, raw: bool) -> Result<Vec<String>, OmicsError> {
-        self.index(if raw { self.path("raw/var") } else { "var" })
+        self.index(&if raw { self.raw("var") } else { "var".into() })
     }
 
     /// Cell names.
@@ -136,12 +129,11 @@ impl H5ad {
         let field = format!("obs/{name}");
         if self.legacy {
             let categories = format!("uns/{name}_categories");
-            return match compound_column(&self.file, "obs", name).map_err(|e| self.err(&field, e))? {
+            return match self.legacy_column("obs", name)? {
                 Column::Integers(codes) if self.file.dataset(&categories).is_ok() => {
                     self.decode(&field, &codes, &self.strings(&categories)?)
                 }
-                Column::Integers(v) => Ok(v.iter().map(|x| x.to_string()).collect()),
-                Column::Text(t) => Ok(t),
+                column => Ok(column.into_text()),
             };
         }
         if self.file.group(&field).is_ok() {
@@ -188,7 +180,7 @@ impl H5ad {
         if raw && !self.has_raw() {
             return Err(self.err("raw", "the file has no .raw (use X)"));
         }
-        let field = if raw { self.path("raw/X") } else { "X" }.to_string();
+        let field = if raw { self.raw("X") } else { "X".into() };
         let (storage, shape) = self.storage(&field)?;
         let genes = self.var_names(raw)?;
         if genes.len() != shape[1] {

@@ -14,6 +14,16 @@ pub(super) enum Column {
     Integers(Vec<i64>),
 }
 
+impl Column {
+    /// The column as text (integers written out).
+    pub(super) fn into_text(self) -> Vec<String> {
+        match self {
+            Column::Text(t) => t,
+            Column::Integers(v) => v.iter().map(|x| x.to_string()).collect(),
+        }
+    }
+}
+
 /// Column `member` of the compound dataset `dataset`; the error says what is there instead.
 pub(super) fn compound_column(file: &File, dataset: &str, member: &str) -> Result<Column, String> {
     let d = file.dataset(dataset).map_err(|e| e.to_string())?;
