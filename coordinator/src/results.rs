@@ -178,6 +178,12 @@ pub async fn finalize_job(store: &dyn ObjectStore, job: &JobEntry, tasks: &[Task
     Ok(index)
 }
 
+/// Whether job `job` has a result index in `store` (a store error counts as "no": the index is
+/// then written again, and that write reports the error).
+pub async fn has_index(store: &dyn ObjectStore, job: &str) -> bool {
+    store.head(&StorePath::from(format!("jobs/{job}/job.json"))).await.is_ok()
+}
+
 /// The index of job `job`, or of the latest finished job in `store` (job ids are zero-padded, so
 /// the latest sorts last).
 pub async fn job_index(store: &dyn ObjectStore, job: Option<&str>) -> Result<JobIndex, ResultsError> {

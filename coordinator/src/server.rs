@@ -114,8 +114,8 @@ pub async fn open(config: &CoordinatorConfig) -> Result<Arc<Shared>, ServeError>
     ended.sort_by(|a, b| a.id.cmp(&b.id));
     ended.dedup_by(|a, b| a.id == b.id);
     shared.durable(ticket).await.map_err(|e| ServeError::Store { url: redacted(&config.store), detail: e.message().to_string() })?;
-    // the index of a job that ended just before a crash may be missing: write it again
-    shared.finalize(ended).await;
+    // the index of a job that ended just before a crash may be missing: write it (only then)
+    shared.finalize_unindexed(ended).await;
     Ok(shared)
 }
 

@@ -14,7 +14,7 @@ use tonic::Status;
 
 use crate::metrics::Counters;
 use crate::planner::DigestCache;
-use crate::results::finalize_job;
+use crate::results::{finalize_job, has_index};
 use crate::scheduler::{JobEntry, JobState, Scheduler, TaskEntry, TaskStatus};
 use crate::state::DurableState;
 
@@ -193,6 +193,38 @@ impl Shared {
             self.indexing.lock().expect("indexing lock").remove(&job.id);
             self.changes.send_modify(|v| *v += 1);
         }
+    }
+
+    /// At start-up: writes the index of the jobs that ended without one (those that ended just
+    /// before a crash); the others keep theirs, written when they ended. Looks for up to 32 at a
+    /// time.
+    pub async fn finalize_unindexed(self: &Arc<Self>, ended: Vec<JobEntry>) {
+        use futures::StreamExt;
+        let store = self.store.clone();
+        let found: Vec<(JobEntry, bool)> = futures::stream::iter(ended)
+            .map(|job| {
+                let store = store.clone();
+                async move {
+                    let indexed = has_index(store.as_ref(), &job.id).await;
+                    (job, indexed)
+                }
+            })
+            .buffered(32)
+            .collect()
+            .await;
+        let mut missing = Vec::new();
+        for (job, indexed) in found {
+            if indexed {
+                self.indexing.lock().expect("indexing lock").remove(&job.id);
+            } else {
+                missing.push(job);
+            }
+        }
+        if !missing.is_empty() {
+            tracing::info!(jobs = missing.len(), "writing the missing result indexes of ended jobs");
+        }
+        self.finalize(missing).await;
+        self.changes.send_modify(|v| *v += 1);
     }
 
     /// The status of job `id` as clients see it: a job whose index is still being written is

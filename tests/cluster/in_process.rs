@@ -34,13 +34,7 @@ impl InProcess {
     /// those whose key `found` knows committed at submission (as by an earlier job).
     pub async fn start_with(dir: &Path, job: &str, plan: Vec<PlannedTask>, found: impl Fn(&str) -> Option<Manifest>) -> InProcess {
         let store = dir.join("store");
-        let config = CoordinatorConfig {
-            state_dir: dir.join("state"),
-            store: store.to_string_lossy().into_owned(),
-            token: None,
-            tls: None,
-            scheduler: SchedulerConfig::default(),
-        };
+        let config = config(dir);
         let shared = open(&config).await.unwrap();
         let key = plan[0].key.clone();
         let (ticket, ended) = {
@@ -92,6 +86,17 @@ impl InProcess {
             manifest: Some(pb::Manifest { files, ..Default::default() }),
             traceparent: String::new(),
         }
+    }
+}
+
+/// The configuration of the coordinator in `dir` (state in `dir/state`, store in `dir/store`).
+pub fn config(dir: &Path) -> CoordinatorConfig {
+    CoordinatorConfig {
+        state_dir: dir.join("state"),
+        store: dir.join("store").to_string_lossy().into_owned(),
+        token: None,
+        tls: None,
+        scheduler: SchedulerConfig::default(),
     }
 }
 
