@@ -125,6 +125,13 @@ impl DurableState {
         })
     }
 
+    /// Holds the store's write transaction until the hold is dropped: every save waits meanwhile,
+    /// as behind a stalled disk, and nothing is written by the hold. For tests of what may happen
+    /// while a save is pending.
+    pub fn hold_saves(&self) -> Result<SaveHold, StateError> {
+        Ok(SaveHold(Some(self.db.begin_write().map_err(|e| self.err(e))?)))
+    }
+
     /// Every job with its tasks in plan order.
     pub fn load(&self) -> Result<Vec<(JobEntry, Vec<TaskEntry>)>, StateError> {
         let txn = self.db.begin_read().map_err(|e| self.err(e))?;
@@ -144,6 +151,23 @@ impl DurableState {
             out.push((job, entries));
         }
         Ok(out)
+    }
+}
+
+/// See [`DurableState::hold_saves`].
+pub struct SaveHold(Option<redb::WriteTransaction>);
+
+impl Drop for SaveHold {
+    fn drop(&mut self) {
+        if let Some(txn) = self.0.take() {
+            let _ = txn.abort();
+        }
+    }
+}
+
+impl std::fmt::Debug for SaveHold {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SaveHold")
     }
 }
 
