@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
+use tacefusion_coordinator::scheduler::JobState;
 use tacefusion_proto::v1 as pb;
 
 use crate::harness::scratch;
@@ -21,9 +22,8 @@ fn a_job_is_seen_ended_only_once_its_index_is_written() {
         let index = c.store.join("jobs/job-end/job.json");
         let ask = || pb::GetJobRequest { job_id: "job-end".into() };
 
-        // GetJob as often as it answers (the sharp check: the end used to be seen ~24,000 polls before
-        // the index), and WatchJob, whose stream must end too (it coalesces 100 ms, so it would rarely
-        // catch the old order), each looking for the index when it first sees the end
+        // GetJob as often as it answers (the end used to be seen ~24,000 polls before the index), and
+        // WatchJob, whose stream must end too, each looking for the index when it first sees the end
         let mut polling = c.client.clone();
         let polled_index = index.clone();
         let poller = tokio::spawn(async move {
@@ -52,7 +52,20 @@ fn a_job_is_seen_ended_only_once_its_index_is_written() {
             panic!("the stream closed while the job ran: {last:?}");
         });
 
-        let answer = c.client.lease_tasks(InProcess::ask(vec![finished])).await.unwrap().into_inner();
+        // saves stalled for 300 ms once the job has ended in the scheduler: the end waits for its
+        // save, then its index, and is visible to neither client meanwhile (WatchJob's 100 ms of
+        // coalescing catch the old order this way too)
+        let stalled = c.shared.state.hold_saves().unwrap();
+        let mut completing = c.client.clone();
+        let completion = tokio::spawn(async move { completing.lease_tasks(InProcess::ask(vec![finished])).await });
+        let start = Instant::now();
+        while c.shared.scheduler.lock().unwrap().job("job-end").unwrap().state == JobState::Running {
+            assert!(start.elapsed() < Duration::from_secs(120), "the commit did not end the job");
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        drop(stalled);
+        let answer = completion.await.unwrap().unwrap().into_inner();
         assert!(answer.completions[0].accepted, "{:?}", answer.completions);
         let (state, index_was_there, polls) = poller.await.unwrap();
         assert_eq!(state, pb::JobState::Succeeded as i32);
