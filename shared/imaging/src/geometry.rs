@@ -70,6 +70,37 @@ impl Geometry {
         (0..3).all(|r| (0..4).all(|c| (a[r][c] - b[r][c]).abs() <= tol))
     }
 
+    /// What differs between this grid and `other` (None for the same grid, as [`Geometry::same_grid`]
+    /// decides), for error messages: "size [51, 51, 32] vs [51, 51, 31]; spacing (mm) [1.9, 1.9, 3]
+    /// vs [1.9, 1.9, 3.3]", naming only the parts that differ by more than `tol` mm.
+    pub fn difference(&self, other: &Geometry, tol: f64) -> Option<String> {
+        if self.same_grid(other, tol) {
+            return None;
+        }
+        let shown =
+            |v: &[f64]| format!("[{}]", v.iter().map(|x| format!("{}", (x * 1e4).round() / 1e4 + 0.0)).collect::<Vec<_>>().join(", "));
+        let differs = |a: &[f64], b: &[f64]| a.iter().zip(b).any(|(x, y)| (x - y).abs() > tol);
+        let mut parts = Vec::new();
+        if self.size != other.size {
+            parts.push(format!("size {:?} vs {:?}", self.size, other.size));
+        }
+        if differs(&self.spacing, &other.spacing) {
+            parts.push(format!("spacing (mm) {} vs {}", shown(&self.spacing), shown(&other.spacing)));
+        }
+        if differs(&self.origin, &other.origin) {
+            parts.push(format!("origin (mm) {} vs {}", shown(&self.origin), shown(&other.origin)));
+        }
+        let (a, b) = (self.direction.concat(), other.direction.concat());
+        if differs(&a, &b) {
+            parts.push(format!("direction {} vs {}", shown(&a), shown(&b)));
+        }
+        if parts.is_empty() {
+            // each part within tol, their product (spacing x direction) beyond it
+            parts.push(format!("voxel-to-patient affine differs beyond {tol} mm"));
+        }
+        Some(parts.join("; "))
+    }
+
     /// The grid of the box of `size` voxels whose first voxel is voxel `lo` of this grid: same spacing
     /// and direction, origin at that voxel. The box may reach beyond this grid.
     pub fn sub_grid(&self, lo: [i64; 3], size: [usize; 3]) -> Geometry {
@@ -142,6 +173,28 @@ mod tests {
         let mut h = g;
         h.spacing[2] = 2.5;
         assert!(!g.same_grid(&h, 1e-6));
+    }
+
+    #[test]
+    fn a_difference_names_only_what_differs() {
+        let g = Geometry::axis_aligned([51, 51, 32], [1.9, 1.9, 3.0], [-108.45, -28.45, -168.0]);
+        let cases: [(fn(&mut Geometry), Option<&str>); 5] = [
+            (|_| {}, None),
+            (|h| h.origin[0] += 5e-4, None),
+            (|h| h.size[2] = 31, Some("size [51, 51, 32] vs [51, 51, 31]")),
+            (|h| h.spacing[2] = 1.899999976158142 * 2.0, Some("spacing (mm) [1.9, 1.9, 3] vs [1.9, 1.9, 3.8]")),
+            (
+                |h| (h.origin[1], h.direction[0][0]) = (-30.0, -1.0),
+                Some(
+                    "origin (mm) [-108.45, -28.45, -168] vs [-108.45, -30, -168]; direction [1, 0, 0, 0, 1, 0, 0, 0, 1] vs [-1, 0, 0, 0, 1, 0, 0, 0, 1]",
+                ),
+            ),
+        ];
+        for (change, want) in cases {
+            let mut h = g;
+            change(&mut h);
+            assert_eq!(g.difference(&h, 1e-3).as_deref(), want);
+        }
     }
 
     #[test]

@@ -34,12 +34,10 @@ pub enum CropError {
         label: f64,
     },
     /// Image and mask are not on the same grid.
-    #[error("image and mask are on different grids (size {image:?} vs {mask:?} or origin, spacing, direction beyond 1e-3 mm)")]
+    #[error("image and mask are on different grids (image vs mask: {difference})")]
     GridMismatch {
-        /// Image size.
-        image: [usize; 3],
-        /// Mask size.
-        mask: [usize; 3],
+        /// What differs ([`Geometry::difference`]).
+        difference: String,
     },
     /// A setting is unusable.
     #[error("crop setting {name}: {detail}")]
@@ -82,8 +80,8 @@ pub fn tumour_crop(image: &Volume<f32>, mask: &Volume<f32>, label: f64, spec: &C
     if spec.size.contains(&0) {
         return Err(CropError::Setting { name: "crop_size", detail: format!("{:?} has an empty axis", spec.size) });
     }
-    if !image.geometry.same_grid(&mask.geometry, 1e-3) {
-        return Err(CropError::GridMismatch { image: image.geometry.size, mask: mask.geometry.size });
+    if let Some(difference) = image.geometry.difference(&mask.geometry, 1e-3) {
+        return Err(CropError::GridMismatch { difference });
     }
     let (lo, size) = bounding_box(mask, label).ok_or(CropError::EmptyMask { label })?;
     let g = &mask.geometry;

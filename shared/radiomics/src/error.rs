@@ -4,12 +4,10 @@
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum RadiomicsError {
     /// Image and mask are not on the same grid.
-    #[error("image and mask are on different grids (image {image}, mask {mask})")]
+    #[error("image and mask are on different grids (image vs mask: {difference})")]
     GridMismatch {
-        /// Image grid, described.
-        image: String,
-        /// Mask grid, described.
-        mask: String,
+        /// What differs (`Geometry::difference`).
+        difference: String,
     },
     /// The label selects no voxel.
     #[error("mask has no voxel with label {label}")]

@@ -253,8 +253,8 @@ fn resampled(
     if spacing.iter().any(|s| !(s.is_finite() && *s >= 0.0)) {
         return Err(RadiomicsError::Setting { name: "resampledPixelSpacing", detail: format!("{spacing:?}: spacings must be >= 0") });
     }
-    if !image.geometry.same_grid(&mask.geometry, 1e-3) {
-        return Err(RadiomicsError::GridMismatch { image: format!("{:?}", image.geometry), mask: format!("{:?}", mask.geometry) });
+    if let Some(difference) = image.geometry.difference(&mask.geometry, 1e-3) {
+        return Err(RadiomicsError::GridMismatch { difference });
     }
     let grid = pyradiomics_grid(mask, settings.label, spacing, settings.pad_distance as f64)
         .ok_or(RadiomicsError::EmptyMask { label: settings.label })?;
@@ -282,8 +282,8 @@ fn pre_cropped(image: &Volume<f32>, mask: &Volume<f32>, settings: &Settings) -> 
     if !settings.pre_crop {
         return Ok(None);
     }
-    if !image.geometry.same_grid(&mask.geometry, 1e-3) {
-        return Err(RadiomicsError::GridMismatch { image: format!("{:?}", image.geometry), mask: format!("{:?}", mask.geometry) });
+    if let Some(difference) = image.geometry.difference(&mask.geometry, 1e-3) {
+        return Err(RadiomicsError::GridMismatch { difference });
     }
     let (lo, size) = bounding_box(mask, settings.label).ok_or(RadiomicsError::EmptyMask { label: settings.label })?;
     let pad = settings.pad_distance;

@@ -25,8 +25,8 @@ pub(crate) fn interpolated(
             detail: "IBSI interpolation and pyradiomics' resampledPixelSpacing exclude each other".into(),
         });
     }
-    if !image.geometry.same_grid(&mask.geometry, 1e-3) {
-        return Err(RadiomicsError::GridMismatch { image: format!("{:?}", image.geometry), mask: format!("{:?}", mask.geometry) });
+    if let Some(difference) = image.geometry.difference(&mask.geometry, 1e-3) {
+        return Err(RadiomicsError::GridMismatch { difference });
     }
     let invalid =
         |e: tacefusion_imaging::interpolate::InterpolationError| RadiomicsError::Setting { name: "interpolation", detail: e.to_string() };

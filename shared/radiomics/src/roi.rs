@@ -66,8 +66,8 @@ impl Roi {
         discretization: Discretization,
         transform: impl Fn(f64) -> f64,
     ) -> Result<Self, RadiomicsError> {
-        if !image.geometry.same_grid(&mask.geometry, 1e-3) {
-            return Err(RadiomicsError::GridMismatch { image: format!("{:?}", image.geometry), mask: format!("{:?}", mask.geometry) });
+        if let Some(difference) = image.geometry.difference(&mask.geometry, 1e-3) {
+            return Err(RadiomicsError::GridMismatch { difference });
         }
         let g = &image.geometry;
         let (mut lo, mut hi) = ([usize::MAX; 3], [0usize; 3]);
