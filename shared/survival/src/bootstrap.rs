@@ -120,8 +120,9 @@ pub fn paired_concordance(
     data.check_per_subject("first risk", first)?;
     data.check_per_subject("second risk", second)?;
     let c = |d: &SurvivalData, r: &[f64]| harrell_c(d, r).ok().map(|c| c.c_index).filter(|v| v.is_finite());
-    let c_first = c(data, first).ok_or(SurvivalError::NoEvents { n: data.len() })?;
-    let c_second = c(data, second).ok_or(SurvivalError::NoEvents { n: data.len() })?;
+    // the full sample's errors as they are (no events, no comparable pair)
+    let c_first = harrell_c(data, first)?.c_index;
+    let c_second = harrell_c(data, second)?.c_index;
     let pick = |r: &[f64], idx: &[usize]| idx.iter().map(|&i| r[i]).collect::<Vec<f64>>();
     let difference = percentile_interval(data.len(), replicates, seed, level, |idx| {
         let d = data.select(idx);

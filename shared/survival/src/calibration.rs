@@ -27,6 +27,7 @@ pub struct CalibrationGroup {
 /// Calibration at `t` within the given groups; `predicted[i]` is patient i's predicted S(t).
 pub fn calibration_by_group(data: &SurvivalData, predicted: &[f64], groups: &[i64], t: f64) -> Result<Vec<CalibrationGroup>> {
     data.check_per_subject("predicted survival", predicted)?;
+    crate::data::check_time_point("calibration time", t)?;
     if groups.len() != data.len() {
         return Err(SurvivalError::LengthMismatch { what: "groups", expected: data.len(), got: groups.len() });
     }
@@ -55,6 +56,7 @@ pub fn calibration_by_group(data: &SurvivalData, predicted: &[f64], groups: &[i6
 /// by increasing risk: group 0 has the highest predicted survival.
 pub fn calibration_by_quantile(data: &SurvivalData, predicted: &[f64], n_groups: usize, t: f64) -> Result<Vec<CalibrationGroup>> {
     data.check_per_subject("predicted survival", predicted)?;
+    crate::data::check_time_point("calibration time", t)?;
     if n_groups == 0 || n_groups > data.len() {
         return Err(SurvivalError::InvalidArgument(format!("{n_groups} calibration groups for {} patients", data.len())));
     }

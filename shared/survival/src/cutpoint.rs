@@ -151,9 +151,10 @@ pub fn two_cutpoints(data: &SurvivalData, marker: &[f64], minprop: f64, max_cand
     best.ok_or_else(|| SurvivalError::InvalidArgument("no pair of cut-points leaves minprop in every group".into()))
 }
 
-/// Sample quantile, R's type 7 (linear between order statistics); NaN for no values.
+/// Sample quantile, R's type 7 (linear between order statistics); NaN for no values or a `prob`
+/// outside [0, 1].
 pub fn quantile(values: &[f64], prob: f64) -> f64 {
-    if values.is_empty() {
+    if values.is_empty() || !(0.0..=1.0).contains(&prob) {
         return f64::NAN;
     }
     let mut v = values.to_vec();

@@ -70,6 +70,15 @@ impl SurvivalData {
     }
 }
 
+/// Checks a time point asked for (a horizon, a `t` of S(t)): finite and non-negative.
+pub(crate) fn check_time_point(what: &str, t: f64) -> Result<()> {
+    if t.is_finite() && t >= 0.0 {
+        Ok(())
+    } else {
+        Err(SurvivalError::InvalidArgument(format!("{what} {t} is not a finite non-negative time")))
+    }
+}
+
 /// One distinct time with the counts at it, as life tables list them.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TimeCounts {
@@ -202,8 +211,14 @@ impl Covariates {
 impl Covariates {
     /// (x - mean) / sd column by column, with the given statistics (for example those of a
     /// training cohort applied to a validation cohort). A zero sd leaves the column centred only.
-    pub fn standardized(&self, means: &[f64], sds: &[f64]) -> Self {
+    /// One mean and one sd per covariate (else `LengthMismatch`, named `means` or `sds`).
+    pub fn standardized(&self, means: &[f64], sds: &[f64]) -> Result<Self> {
         let p = self.p();
+        for (what, v) in [("means", means), ("sds", sds)] {
+            if v.len() != p {
+                return Err(SurvivalError::LengthMismatch { what, expected: p, got: v.len() });
+            }
+        }
         let mut values = self.values.clone();
         for row in values.chunks_mut(p) {
             for j in 0..p {
@@ -211,6 +226,6 @@ impl Covariates {
                 row[j] = (row[j] - means[j]) / sd;
             }
         }
-        Self { names: self.names.clone(), n: self.n, values }
+        Ok(Self { names: self.names.clone(), n: self.n, values })
     }
 }

@@ -27,6 +27,7 @@ pub struct NetBenefit {
 /// of an event by t (1 - S(t | x)). Treating nobody has net benefit 0.
 pub fn net_benefit(data: &SurvivalData, risk: &[f64], t: f64, thresholds: &[f64]) -> Result<Vec<NetBenefit>> {
     data.check_per_subject("predicted risk", risk)?;
+    crate::data::check_time_point("decision-curve time", t)?;
     let n = data.len() as f64;
     let all = KaplanMeier::fit(data).survival_at(t);
     thresholds

@@ -39,9 +39,9 @@ pub struct KaplanMeier {
 pub struct MedianSurvival {
     /// First time at which S(t) <= 0.5.
     pub median: Option<f64>,
-    /// First time at which the upper band <= 0.5.
+    /// Lower limit: first time at which the lower band <= 0.5 (the band below S reaches 0.5 first).
     pub lower: Option<f64>,
-    /// First time at which the lower band <= 0.5.
+    /// Upper limit: first time at which the upper band <= 0.5.
     pub upper: Option<f64>,
 }
 
@@ -64,7 +64,7 @@ impl KaplanMeier {
         if let Some(w) = weights {
             data.check_per_subject("weight", w)?;
             if let Some(index) = w.iter().position(|&v| v < 0.0) {
-                return Err(SurvivalError::NonFinite { what: "weight (negative)".into(), index, value: w[index] });
+                return Err(SurvivalError::InvalidArgument(format!("subject {index}: weight {} is negative", w[index])));
             }
         }
         let z = normal_quantile(1.0 - (1.0 - level) / 2.0);
@@ -111,11 +111,17 @@ impl KaplanMeier {
 
     /// S(t) (right-continuous step function; 1 before the first time).
     pub fn survival_at(&self, t: f64) -> f64 {
+        if t.is_nan() {
+            return f64::NAN;
+        }
         self.row_at(t).map_or(1.0, |k| self.survival[k])
     }
 
     /// (S(t), lower, upper) at `t`.
     pub fn survival_with_ci_at(&self, t: f64) -> (f64, f64, f64) {
+        if t.is_nan() {
+            return (f64::NAN, f64::NAN, f64::NAN);
+        }
         self.row_at(t).map_or((1.0, 1.0, 1.0), |k| (self.survival[k], self.ci_lower[k], self.ci_upper[k]))
     }
 
@@ -134,7 +140,7 @@ impl KaplanMeier {
     /// `survfit` do).
     pub fn median(&self) -> MedianSurvival {
         let first_below = |v: &[f64]| v.iter().position(|&s| s <= 0.5).map(|k| self.time[k]);
-        MedianSurvival { median: first_below(&self.survival), lower: first_below(&self.ci_upper), upper: first_below(&self.ci_lower) }
+        MedianSurvival { median: first_below(&self.survival), lower: first_below(&self.ci_lower), upper: first_below(&self.ci_upper) }
     }
 }
 
@@ -169,7 +175,10 @@ mod tests {
         }
         assert_eq!(km.at_risk, vec![5.0, 5.0, 4.0, 2.0, 1.0]);
         assert!((km.greenwood[2] - (1.0 / 20.0 + 2.0 / 8.0)).abs() < 1e-15);
-        assert_eq!(km.median().median, Some(2.0));
+        // lifelines 0.30.3, median_survival_times(kmf.confidence_interval_): 1 and 4 (this limit
+        // and the upper one were swapped before)
+        let median = km.median();
+        assert_eq!((median.lower, median.median, median.upper), (Some(1.0), Some(2.0), Some(4.0)));
         assert_eq!(km.survival_at(2.5), 0.4);
         assert_eq!(km.survival_at(-1.0), 1.0);
         assert_eq!(km.at_risk_at(2.5), 2.0);

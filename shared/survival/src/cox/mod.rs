@@ -218,6 +218,7 @@ impl CoxModel {
         if row.len() != self.coef.len() {
             return Err(SurvivalError::LengthMismatch { what: "covariate row", expected: self.coef.len(), got: row.len() });
         }
+        crate::data::check_time_point("t of S(t)", t)?;
         let base = self
             .baseline
             .iter()

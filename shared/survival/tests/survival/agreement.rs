@@ -100,6 +100,14 @@ fn rossi_kaplan_meier_matches_lifelines() {
 }
 
 #[test]
+fn gbsg2_median_survival_matches_lifelines() {
+    // lifelines 0.30.3 on gbsg2.csv (time, cens): median_survival_time_ and
+    // median_survival_times(kmf.confidence_interval_)
+    let median = KaplanMeier::fit(&gbsg2().data).median();
+    assert_eq!((median.lower, median.median, median.upper), (Some(1528.0), Some(1807.0), Some(2018.0)));
+}
+
+#[test]
 fn rossi_logrank_matches_lifelines() {
     let r = rossi();
     let reference = reference("rossi_logrank_fin.json");
@@ -195,7 +203,7 @@ fn gbsg2_lasso_cox_matches_scikit_survival() {
     let g = gbsg2();
     let reference = reference("gbsg2_lasso_cox.json");
     let (means, sds) = g.x.means_and_sds();
-    let standardised = g.x.standardized(&means, &sds);
+    let standardised = g.x.standardized(&means, &sds).unwrap();
     let alphas = numbers(&reference["alphas"]);
     let fit = ElasticNetCox::path(&standardised, &g.data, &alphas, &PenaltyOptions { l1_ratio: 1.0, ..Default::default() }).unwrap();
     for (k, want) in reference["coef_by_alpha"].as_array().unwrap().iter().enumerate() {
