@@ -69,7 +69,7 @@ pub fn harrell_c(data: &SurvivalData, risk: &[f64]) -> Result<Concordance> {
 /// `concordance_index_ipcw`). Counts in the result are unweighted.
 pub fn uno_c(train: &SurvivalData, test: &SurvivalData, risk: &[f64], tau: Option<f64>) -> Result<Concordance> {
     test.check_per_subject("risk", risk)?;
-    if let Some(t) = tau.filter(|t| !(*t > 0.0)) {
+    if let Some(t) = tau.filter(|t| t.is_nan() || *t <= 0.0) {
         return Err(SurvivalError::InvalidArgument(format!("tau {t} is not a positive time")));
     }
     let g = CensoringDistribution::fit(train);
