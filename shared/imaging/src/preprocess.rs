@@ -1,8 +1,9 @@
 //! The deep-learning input of one phase: a fixed-size, tumour-centred box resampled to isotropic
 //! voxels, its HU clipped to a window and scaled to [0, 1], with the tumour mask on the same grid.
 //!
-//! The box is centred on the centre of the tumour's bounding box (physical coordinates) and keeps the
-//! image's direction cosines, so the crop has the patient's orientation whatever the scanner's grid.
+//! The box is centred on the centre of the tumour's bounding box (physical coordinates) and its axes
+//! are the patient's (LPS: i to the left, j posterior, k superior) whatever the file's voxel order,
+//! so the same scan stored as DICOM or as a NIfTI with flipped or permuted axes gives the same crop.
 //! The image is interpolated by cubic B-spline (as the radiomic resampling), the mask by nearest
 //! neighbour; where the box reaches beyond the scan it holds air (-1024 HU) before clipping, so
 //! padding reads as the window's low end, never as water.
@@ -89,13 +90,8 @@ pub fn tumour_crop(image: &Volume<f32>, mask: &Volume<f32>, label: f64, spec: &C
     let spacing = [spec.spacing_mm; 3];
     // origin: the crop's centre voxel (fractional for even sizes) sits on centre_mm
     let half: [f64; 3] = std::array::from_fn(|a| (spec.size[a] as f64 - 1.0) / 2.0);
-    let mut origin = centre_mm;
-    for (r, o) in origin.iter_mut().enumerate() {
-        for c in 0..3 {
-            *o -= g.direction[r][c] * spacing[c] * half[c];
-        }
-    }
-    let grid = Geometry { size: spec.size, spacing, origin, direction: g.direction };
+    let origin: [f64; 3] = std::array::from_fn(|a| centre_mm[a] - spacing[a] * half[a]);
+    let grid = Geometry::axis_aligned(spec.size, spacing, origin);
     let resampled = bspline_resample_filled(image, &grid, PixelCast::Float, OUTSIDE_HU);
     let image = Volume { geometry: grid, data: resampled.data.iter().map(|&v| window_hu(v as f64, spec.hu_window) as f32).collect() };
     let labels = nearest_resample(mask, &grid);
@@ -146,6 +142,39 @@ mod tests {
         assert_eq!(crop.tumour_inside, 1.0);
         assert!(crop.mask.data.iter().all(|&v| v == 0.0 || v == 1.0));
         assert_eq!(crop.mask.data.iter().filter(|&&v| v == 1.0).count(), 4 * 4 * 4);
+    }
+
+    /// The scan of [`scan`] stored with its j axis reversed and i and k swapped (as another
+    /// converter could write it): the same voxels at the same places in the patient.
+    fn scan_stored_otherwise() -> (Volume<f32>, Volume<f32>) {
+        let (image, mask) = scan();
+        let g = image.geometry;
+        // new axis a = old axis k, new b = old j reversed, new c = old i
+        let size = [g.size[2], g.size[1], g.size[0]];
+        let origin = g.point([0.0, (g.size[1] - 1) as f64, 0.0]);
+        let direction = [[0.0, 0.0, 1.0], [0.0, -1.0, 0.0], [1.0, 0.0, 0.0]];
+        let h = Geometry { size, spacing: [g.spacing[2], g.spacing[1], g.spacing[0]], origin, direction };
+        let moved = |v: &Volume<f32>| Volume::from_fn(h, |a, b, c| v.at(c, g.size[1] - 1 - b, a));
+        let (image2, mask2) = (moved(&image), moved(&mask));
+        // the same voxel is at the same place
+        let (p, q) = (g.point([3.0, 5.0, 7.0]), h.point([7.0, (g.size[1] - 1 - 5) as f64, 3.0]));
+        assert!((0..3).all(|r| (p[r] - q[r]).abs() < 1e-12), "{p:?} vs {q:?}");
+        assert_eq!(image.at(3, 5, 7), image2.at(7, g.size[1] - 1 - 5, 3));
+        (image2, mask2)
+    }
+
+    #[test]
+    fn the_crop_has_the_patients_axes_whatever_the_files_voxel_order() {
+        let (image, mask) = scan();
+        let (image2, mask2) = scan_stored_otherwise();
+        let spec = CropSpec { spacing_mm: 1.5, hu_window: [0.0, 200.0], size: [8, 6, 5] };
+        let (a, b) = (tumour_crop(&image, &mask, 2.0, &spec).unwrap(), tumour_crop(&image2, &mask2, 2.0, &spec).unwrap());
+        assert_eq!(a.image.geometry, b.image.geometry);
+        assert_eq!(a.image.geometry.direction, Geometry::axis_aligned([1; 3], [1.0; 3], [0.0; 3]).direction);
+        for (n, (x, y)) in a.image.data.iter().zip(&b.image.data).enumerate() {
+            assert!((x - y).abs() < 1e-5, "voxel {n}: {x} vs {y}");
+        }
+        assert_eq!(a.mask.data, b.mask.data);
     }
 
     #[test]
