@@ -102,6 +102,17 @@ fn read_slice(file: &Path) -> Result<Slice, ImageError> {
     }
     let bits = int(&obj, file, tags::BITS_ALLOCATED, "BitsAllocated")?;
     let signed = int(&obj, file, tags::PIXEL_REPRESENTATION, "PixelRepresentation")? == 1;
+    // the value is in the low BitsStored bits (HighBit = BitsStored - 1); the bits above may hold
+    // anything (overlays, or no sign extension) and are dropped
+    let stored = int(&obj, file, tags::BITS_STORED, "BitsStored").unwrap_or(bits);
+    if !(1..=bits).contains(&stored) {
+        return Err(attr(file, "BitsStored", format!("{stored} for {bits} bits allocated")));
+    }
+    if let Ok(high) = int(&obj, file, tags::HIGH_BIT, "HighBit")
+        && high != stored - 1
+    {
+        return Err(attr(file, "HighBit", format!("{high} with {stored} bits stored: only HighBit = BitsStored - 1 is read")));
+    }
     let slope = optional_float(&obj, file, tags::RESCALE_SLOPE, "RescaleSlope", 1.0)?;
     let intercept = optional_float(&obj, file, tags::RESCALE_INTERCEPT, "RescaleIntercept", 0.0)?;
     let bytes = obj
@@ -124,13 +135,12 @@ fn read_slice(file: &Path) -> Result<Slice, ImageError> {
             detail: format!("{} bytes of pixel data for {rows} x {columns}", bytes.len()),
         });
     }
+    let mask = (1i64 << stored) - 1;
     let raw = |k: usize| -> f64 {
-        match (width, signed) {
-            (1, false) => bytes[k] as f64,
-            (1, true) => bytes[k] as i8 as f64,
-            (_, false) => u16::from_le_bytes([bytes[2 * k], bytes[2 * k + 1]]) as f64,
-            (_, true) => i16::from_le_bytes([bytes[2 * k], bytes[2 * k + 1]]) as f64,
-        }
+        let word = if width == 1 { bytes[k] as i64 } else { u16::from_le_bytes([bytes[2 * k], bytes[2 * k + 1]]) as i64 };
+        let v = word & mask;
+        // two's complement in `stored` bits
+        if signed && v >> (stored - 1) == 1 { (v - (1i64 << stored)) as f64 } else { v as f64 }
     };
     let hu = (0..n).map(|k| (raw(k) * slope + intercept) as f32).collect();
     Ok(Slice {
@@ -198,6 +208,23 @@ pub fn read_dicom_series(dir: &Path) -> Result<Volume<f32>, ImageError> {
         sorted.sort_by(f64::total_cmp);
         sorted[sorted.len() / 2]
     };
+    for (k, w) in slices.windows(2).enumerate() {
+        // a step with a component across the normal: a gantry tilt (or a sheared series), which the
+        // grid below (slices stacked along the normal) would silently straighten
+        let step: [f64; 3] = std::array::from_fn(|r| w[1].position[r] - w[0].position[r]);
+        let across: [f64; 3] = std::array::from_fn(|r| step[r] - gaps[k] * normal[r]);
+        let across = across.iter().map(|v| v * v).sum::<f64>().sqrt();
+        if across > 0.01f64.max(0.01 * gaps[k].abs()) {
+            return Err(attr(
+                &w[1].file,
+                "ImagePositionPatient",
+                format!(
+                    "{across:.3} mm beside the slice normal from {}: a tilted-gantry (or sheared) series is not read; resample it first",
+                    w[0].file.display()
+                ),
+            ));
+        }
+    }
     for (k, &gap) in gaps.iter().enumerate() {
         if gap.abs() < 1e-4 {
             return Err(attr(&slices[k + 1].file, "ImagePositionPatient", format!("same position as {}", slices[k].file.display())));

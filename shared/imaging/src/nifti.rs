@@ -328,6 +328,14 @@ fn parse(b: &[u8], file: &Path) -> Result<Volume<f32>, ImageError> {
             ras[c][c] = pixdim[c + 1];
         }
     }
+    // the affine is in the header's spatial unit (xyzt_units bits 0-2): metres, mm (or unknown,
+    // read as mm, as ITK does) or micrometres
+    let unit_mm = match b[123] & 0x07 {
+        1 => 1000.0,
+        3 => 0.001,
+        _ => 1.0,
+    };
+    ras.iter_mut().flatten().for_each(|v| *v *= unit_mm);
     let mut geometry = Geometry::axis_aligned(size, [1.0; 3], [0.0; 3]);
     for c in 0..3 {
         let col = [-ras[0][c], -ras[1][c], ras[2][c]];

@@ -29,15 +29,25 @@ fn vector(file: &Path, field: &'static str, text: &str) -> Result<[f64; 3], Read
     parts.try_into().map_err(|_| bad(file, field, format!("{text:?} is not a vector of 3 numbers")))
 }
 
+/// Where the data begin: after the header's first empty line, its end "\n" or "\r\n" (the data may
+/// hold those bytes too, so the header is read line by line, never searched as a whole).
+fn header_end(raw: &[u8]) -> Option<usize> {
+    let mut start = 0;
+    for (i, &b) in raw.iter().enumerate() {
+        if b == b'\n' {
+            if matches!(&raw[start..i], b"" | b"\r") {
+                return Some(i + 1);
+            }
+            start = i + 1;
+        }
+    }
+    None
+}
+
 /// Reads a 3D NRRD volume as f32.
 pub fn read_nrrd(path: &Path) -> Result<Volume<f32>, ReadError> {
     let raw = std::fs::read(path).map_err(|source| ReadError::Io { file: path.to_path_buf(), source })?;
-    let header_end = raw
-        .windows(2)
-        .position(|w| w == b"\n\n")
-        .map(|p| p + 2)
-        .or_else(|| raw.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4))
-        .ok_or_else(|| bad(path, "header", "no blank line ends the header".into()))?;
+    let header_end = header_end(&raw).ok_or_else(|| bad(path, "header", "no blank line ends the header".into()))?;
     let header = String::from_utf8_lossy(&raw[..header_end]);
     let mut lines = header.lines();
     let magic = lines.next().unwrap_or_default();
@@ -57,7 +67,7 @@ pub fn read_nrrd(path: &Path) -> Result<Volume<f32>, ReadError> {
     if get("dimension")?.trim() != "3" {
         return Err(bad(path, "dimension", format!("{}: only 3D volumes are read", get("dimension")?)));
     }
-    if fields.contains_key("data file") {
+    if fields.contains_key("data file") || fields.contains_key("datafile") {
         return Err(bad(path, "data file", "detached data files are not read".into()));
     }
     let sizes: Vec<usize> = get("sizes")?
@@ -213,5 +223,26 @@ mod tests {
         assert_eq!(v.geometry.spacing, [1.0, 2.0, 3.0]);
         std::fs::write(&path, &bytes[..bytes.len() - 3]).unwrap();
         assert!(matches!(read_volume(&path), Err(ReadError::Truncated { .. })));
+    }
+
+    #[test]
+    fn crlf_headers_end_at_their_blank_line_and_detached_data_is_named() {
+        let dir = std::env::temp_dir().join(format!("tacefusion-nrrd-crlf-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let header = "NRRD0004\r\ntype: short\r\ndimension: 3\r\nspace: left-posterior-superior\r\nsizes: 2 2 2\r\nspace directions: (1,0,0) (0,1,0) (0,0,1)\r\nendian: little\r\nencoding: raw\r\nspace origin: (0,0,0)\r\n\r\n";
+        // 2570 = 0x0A0A: every voxel's bytes read as a blank line "\n\n"
+        let mut bytes = header.as_bytes().to_vec();
+        for _ in 0..8 {
+            bytes.extend_from_slice(&2570i16.to_le_bytes());
+        }
+        let path = dir.join("crlf.nrrd");
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(read_volume(&path).unwrap().data, vec![2570.0; 8]);
+        for field in ["data file", "datafile"] {
+            let detached = header.replace("encoding: raw", &format!("encoding: raw\r\n{field}: crlf.raw"));
+            std::fs::write(&path, detached.as_bytes()).unwrap();
+            let e = read_volume(&path).unwrap_err().to_string();
+            assert!(e.contains("detached data files are not read"), "{field}: {e}");
+        }
     }
 }

@@ -16,6 +16,13 @@ struct Series {
 /// Writes `nz` slices of `ny` x `nx` pixels; HU = stored * 2 - 1024; slice k at z = 10 + 2.5 k along a
 /// tilted orientation.
 fn write_series(name: &str, nx: usize, ny: usize, nz: usize) -> Series {
+    write_series_with(name, nx, ny, nz, 0.0, 16)
+}
+
+/// [`write_series`] with slice k moved `shear_mm * k` along x (across the normal: a gantry tilt),
+/// and `bits_stored` bits per value: under 16, the values are shifted by -1000 (some negative)
+/// and the bits above them hold 0101 (as overlays may), not the sign.
+fn write_series_with(name: &str, nx: usize, ny: usize, nz: usize, shear_mm: f64, bits_stored: u16) -> Series {
     let dir = std::env::temp_dir().join(format!("tacefusion-dicom-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -32,8 +39,8 @@ fn write_series(name: &str, nx: usize, ny: usize, nz: usize) -> Series {
         put(&mut obj, tags::SERIES_INSTANCE_UID, VR::UI, PrimitiveValue::from("1.2.3.4.5"));
         put(&mut obj, tags::SOP_INSTANCE_UID, VR::UI, PrimitiveValue::from(format!("1.2.3.4.5.{k}")));
         put(&mut obj, tags::SOP_CLASS_UID, VR::UI, PrimitiveValue::from(uids::CT_IMAGE_STORAGE));
-        let z = 10.0 + 2.5 * k as f64;
-        put(&mut obj, tags::IMAGE_POSITION_PATIENT, VR::DS, dicom_value!(Strs, ["-50".to_string(), "20".to_string(), format!("{z}")]));
+        let (x, z) = (-50.0 + shear_mm * k as f64, 10.0 + 2.5 * k as f64);
+        put(&mut obj, tags::IMAGE_POSITION_PATIENT, VR::DS, dicom_value!(Strs, [format!("{x}"), "20".to_string(), format!("{z}")]));
         let o: Vec<String> = row_dir.iter().chain(&col_dir).map(|v| format!("{v}")).collect();
         put(&mut obj, tags::IMAGE_ORIENTATION_PATIENT, VR::DS, PrimitiveValue::Strs(o.into()));
         put(&mut obj, tags::PIXEL_SPACING, VR::DS, dicom_value!(Strs, ["0.7".to_string(), "0.9".to_string()]));
@@ -41,11 +48,14 @@ fn write_series(name: &str, nx: usize, ny: usize, nz: usize) -> Series {
         put(&mut obj, tags::COLUMNS, VR::US, dicom_value!(U16, [nx as u16]));
         put(&mut obj, tags::SAMPLES_PER_PIXEL, VR::US, dicom_value!(U16, [1]));
         put(&mut obj, tags::BITS_ALLOCATED, VR::US, dicom_value!(U16, [16]));
-        put(&mut obj, tags::BITS_STORED, VR::US, dicom_value!(U16, [16]));
+        put(&mut obj, tags::BITS_STORED, VR::US, dicom_value!(U16, [bits_stored]));
+        put(&mut obj, tags::HIGH_BIT, VR::US, dicom_value!(U16, [bits_stored - 1]));
         put(&mut obj, tags::PIXEL_REPRESENTATION, VR::US, dicom_value!(U16, [1]));
         put(&mut obj, tags::RESCALE_SLOPE, VR::DS, dicom_value!(Strs, ["2".to_string()]));
         put(&mut obj, tags::RESCALE_INTERCEPT, VR::DS, dicom_value!(Strs, ["-1024".to_string()]));
-        let pixels: Vec<u8> = (0..nx * ny).flat_map(|p| ((p + 100 * k) as i16).to_le_bytes()).collect();
+        let value = |p: usize| (p + 100 * k) as i16 - if bits_stored < 16 { 1000 } else { 0 };
+        let word = |v: i16| if bits_stored < 16 { (v as u16 & ((1 << bits_stored) - 1)) | (0x5555 << bits_stored) } else { v as u16 };
+        let pixels: Vec<u8> = (0..nx * ny).flat_map(|p| word(value(p)).to_le_bytes()).collect();
         put(&mut obj, tags::PIXEL_DATA, VR::OW, PrimitiveValue::from(pixels));
         let file = obj
             .with_meta(
@@ -84,6 +94,29 @@ fn a_shuffled_series_reads_back_in_order_with_its_geometry() {
             }
         }
     }
+}
+
+#[test]
+fn values_are_read_from_the_bits_stored_only() {
+    // 12 bits stored in 16, signed, with 0101 above them: stored -1000 ..= -467
+    let s = write_series_with("bits-stored", 5, 4, 6, 0.0, 12);
+    let v = read_dicom_series(&s.dir).unwrap();
+    for k in 0..6 {
+        for p in 0..20 {
+            let want = ((p + 100 * k) as f32 - 1000.0) * 2.0 - 1024.0;
+            assert_eq!(v.at(p % 5, p / 5, k), want, "pixel {p} of slice {k}");
+        }
+    }
+}
+
+#[test]
+fn a_tilted_gantry_series_is_refused_naming_the_slice() {
+    // 0.9 mm along x per 2.5 mm step: a tilt of about 20 degrees
+    let s = write_series_with("tilted", 3, 3, 4, 0.9, 16);
+    let e = read_dicom_series(&s.dir).unwrap_err().to_string();
+    assert!(e.contains("ImagePositionPatient") && e.contains("tilted-gantry") && e.contains(".dcm"), "{e}");
+    // below the tolerance (positions written to 1e-3 mm) it reads
+    assert!(read_dicom_series(&write_series_with("straight", 3, 3, 4, 0.001, 16).dir).is_ok());
 }
 
 #[test]

@@ -1,5 +1,5 @@
-//! NIfTI round trips (geometry and values, plain and gzip, flipped axes), the shipped IBSI phantom,
-//! and the errors for truncated files.
+//! NIfTI round trips (geometry and values, plain and gzip, flipped axes), the spatial unit, the
+//! shipped IBSI phantom, and the errors for truncated files.
 
 use super::*;
 
@@ -38,6 +38,22 @@ fn geometry_and_values_round_trip() {
             let q = parse(&bytes, Path::new(&name)).unwrap();
             assert!(q.geometry.same_grid(&g, 2e-3), "{name} qform: {:?}", q.geometry);
         }
+    }
+}
+
+#[test]
+fn the_spatial_unit_scales_the_grid_to_millimetres() {
+    let g = Geometry::axis_aligned([3, 2, 2], [0.7, 0.8, 2.5], [-30.5, 12.25, 100.0]);
+    let path = temp("units.nii");
+    write_nifti(&path, &g, &VoxelData::U8(vec![1; 12])).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    // xyzt_units: spatial bits 0-2 (0 unknown, 1 m, 2 mm, 3 um), time bits kept (8 = seconds)
+    for (units, mm_per_unit) in [(0u8, 1.0), (2, 1.0), (2 | 8, 1.0), (1, 1000.0), (3 | 8, 0.001)] {
+        let mut b = bytes.clone();
+        b[123] = units;
+        let v = parse(&b, &path).unwrap();
+        let want = Geometry { spacing: g.spacing.map(|s| s * mm_per_unit), origin: g.origin.map(|o| o * mm_per_unit), ..g };
+        assert!(v.geometry.same_grid(&want, 1e-5 * mm_per_unit.max(1.0)), "units {units}: {:?}", v.geometry);
     }
 }
 
