@@ -132,7 +132,13 @@ pub fn network_record<B: Backend>(network: &ResNet3d<B>) -> Result<Vec<u8>, Chec
 /// A network of `config` with the weights of `record`.
 pub fn load_network<B: Backend>(config: &NetworkConfig, record: &[u8], device: &B::Device) -> Result<ResNet3d<B>, CheckpointError> {
     let loaded = recorder().load(record.to_vec(), device).map_err(|e| CheckpointError::Record(e.to_string()))?;
-    Ok(config.init::<B>(device).load_record(loaded))
+    // the fresh network draws from the backend's process-wide generator: under the lock, so that
+    // no other task's seeded start (init_network) loses draws to it
+    let fresh = {
+        let _guard = INIT.lock().unwrap_or_else(|e| e.into_inner());
+        config.init::<B>(device)
+    };
+    Ok(fresh.load_record(loaded))
 }
 
 /// Learning rate of step `step` of `total`: half a cosine from `peak` down to 0.

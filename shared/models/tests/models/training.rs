@@ -5,6 +5,7 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tacefusion_models::checkpoint::Checkpoint;
+use tacefusion_models::train::{init_network, load_network, network_record};
 use tacefusion_models::{CpuTraining, CropSet, NetworkConfig, Ties, TrainConfig, TrainError, score, train};
 use tacefusion_survival::{SurvivalData, harrell_c};
 
@@ -135,6 +136,32 @@ fn same_seed_same_network_and_a_resumed_run_ends_where_an_uninterrupted_one_does
     other_config.learning_rate = 1e-2;
     let refused = train::<CpuTraining>(&device, &other_config, &training, None, Some(&partial[1]), &mut |_| Ok(())).unwrap_err();
     assert!(refused.to_string().contains("another configuration"), "{refused}");
+}
+
+#[test]
+fn loading_a_network_beside_a_seeded_start_leaves_the_start_alone() {
+    // a worker scoring or resuming (load_network) while another task starts training: the load's
+    // fresh network must not draw from the generator the start has just seeded
+    let device = Default::default();
+    let network = NetworkConfig { channels: 2, width: 4, depth: 2 };
+    let want = init_network::<CpuTraining>(&network, 7, &device).weights();
+    let record = network_record(&init_network::<CpuTraining>(&network, 8, &device)).unwrap();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                load_network::<CpuTraining>(&network, &record, &device).unwrap();
+            }
+        });
+        for round in 0..200 {
+            let got = init_network::<CpuTraining>(&network, 7, &device).weights();
+            if got != want {
+                done.store(true, std::sync::atomic::Ordering::Relaxed);
+                panic!("round {round}: seed 7's start changed while a network was being loaded");
+            }
+        }
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
 }
 
 #[test]
