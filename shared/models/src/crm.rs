@@ -139,11 +139,11 @@ impl Crm {
     }
 
     /// Linear predictor of a patient from its values by name (the fusion score as [`FUSION_TERM`]);
-    /// None when one is missing.
+    /// None when one is missing or not finite.
     pub fn linear_predictor(&self, value: impl Fn(&str) -> Option<f64>) -> Option<f64> {
         let mut lp = 0.0;
         for t in &self.terms {
-            lp += t.coef * (value(&t.name)? - t.mean);
+            lp += t.coef * (value(&t.name).filter(|v| v.is_finite())? - t.mean);
         }
         Some(lp)
     }

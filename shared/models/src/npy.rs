@@ -72,15 +72,22 @@ pub fn read_f32(bytes: &[u8]) -> Result<(Vec<usize>, Vec<f32>), NpyError> {
         return Err(NpyError::Header("Fortran order is not supported".into()));
     }
     let shape_text = field("shape")?;
-    let close = shape_text.find(')').ok_or_else(|| NpyError::Header("shape is not a tuple".into()))?;
-    let shape = shape_text[1..close]
+    let inner = shape_text
+        .strip_prefix('(')
+        .and_then(|s| s.split_once(')'))
+        .map(|(inner, _)| inner)
+        .ok_or_else(|| NpyError::Header("shape is not a tuple".into()))?;
+    let shape = inner
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(|s| s.parse::<usize>().map_err(|_| NpyError::Header(format!("shape entry {s:?}"))))
         .collect::<Result<Vec<_>, _>>()?;
     let data = &bytes[start + header_len..];
-    let want = shape.iter().product::<usize>() * 4;
+    let want = shape
+        .iter()
+        .try_fold(4usize, |bytes, &d| bytes.checked_mul(d))
+        .ok_or_else(|| NpyError::Header(format!("shape {shape:?} is too large")))?;
     if data.len() != want {
         return Err(NpyError::Length { shape, want, got: data.len() });
     }
@@ -111,5 +118,25 @@ mod tests {
         let at = f8.windows(3).position(|w| w == b"<f4").unwrap();
         f8[at + 2] = b'8';
         assert!(matches!(read_f32(&f8), Err(NpyError::Header(m)) if m.contains("<f8")));
+        // malformed or absurd shapes in a hand-made header: errors, not a panic or a wrapped size
+        let with_shape = |shape: &str| {
+            let header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {shape}, }}\n");
+            let mut b = MAGIC.to_vec();
+            b.extend_from_slice(&[1, 0]);
+            b.extend_from_slice(&(header.len() as u16).to_le_bytes());
+            b.extend_from_slice(header.as_bytes());
+            b
+        };
+        let cases = [
+            (")", "shape is not a tuple"),
+            ("é(2,)", "shape is not a tuple"),
+            ("(2, x)", "shape entry \"x\""),
+            ("(4611686018427387904, 8)", "too large"),
+        ];
+        for (shape, want) in cases {
+            let got = read_f32(&with_shape(shape));
+            assert!(matches!(&got, Err(NpyError::Header(m)) if m.contains(want)), "{shape}: {got:?}");
+        }
+        assert_eq!(read_f32(&with_shape("()")), Err(NpyError::Length { shape: vec![], want: 4, got: 0 }));
     }
 }

@@ -190,11 +190,13 @@ impl Signature {
         Ok(sig)
     }
 
-    /// The signature of one patient, from its features by name; None when one is missing.
+    /// The signature of one patient, from its features by name; None when one is missing or not
+    /// finite (a texture feature of a tiny or uniform region can be NaN: such a patient is not
+    /// scored, rather than given a NaN score, which a risk grouping would call low).
     pub fn score(&self, value: impl Fn(&str) -> Option<f64>) -> Option<f64> {
         let mut s = 0.0;
         for (k, f) in self.features.iter().enumerate() {
-            s += self.coef[k] * (value(f)? - self.means[k]) / self.sds[k];
+            s += self.coef[k] * (value(f).filter(|v| v.is_finite())? - self.means[k]) / self.sds[k];
         }
         Some(s)
     }
@@ -245,6 +247,10 @@ mod tests {
         let at_means = sig.score(|f| sig.features.iter().position(|g| g == f).map(|k| sig.means[k]));
         assert_eq!(at_means, Some(0.0));
         assert_eq!(sig.score(|_| None), None);
+        for bad in [f64::NAN, f64::INFINITY] {
+            let one_bad = sig.score(|f| if f == sig.features[0] { Some(bad) } else { Some(1.0) });
+            assert_eq!(one_bad, None, "a feature {bad} scores nothing");
+        }
     }
 
     #[test]

@@ -211,6 +211,8 @@ pub fn train<B: AutodiffBackend>(
     let n = train.len();
     let batches_per_epoch = n.div_ceil(config.batch_size);
     let total_steps = config.epochs * batches_per_epoch;
+    // an empty validation set (a fold without patients) is no validation
+    let valid = valid.filter(|v| !v.is_empty());
     let valid_data = valid
         .map(|v| SurvivalData::new(v.time.clone(), v.event.clone()))
         .transpose()

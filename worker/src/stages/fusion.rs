@@ -4,7 +4,8 @@
 //! late-fusion model (Cox on the deep score and the Rad-score), the choice between the two fusions by
 //! Harrell's C on the internal validation cohort (training when there is none), and the
 //! clinical-radiologic model on the chosen fusion score with its risk groups and nomogram. Every
-//! patient with a deep score and the radiomic features the models use is scored unchanged (`fit`
+//! patient with a finite deep score and finite values of the features the models use is scored
+//! unchanged; the others get no prediction (`fit`
 //! scores its own cohorts, `apply` one other cohort from the fitted `models.json`).
 //!
 //! Tables: `predictions` (models `radiomic`, `efm`, `lfm`, `crm`; the CRM with its risk group),
@@ -163,7 +164,8 @@ fn fit(
     // radiomic features are named `<phase>:<feature>`, deep ones `deep_<k>`
     let radiomic_names = names_where(|k| k.contains(':'));
     let deep_names = names_where(|k| k.starts_with("deep_"));
-    let complete = |f: &Features| f.deep.is_some() && radiomic_names.iter().chain(&deep_names).all(|n| f.values.contains_key(n));
+    let complete =
+        |f: &Features| f.deep.is_some_and(f64::is_finite) && radiomic_names.iter().chain(&deep_names).all(|n| f.values.contains_key(n));
     let rows: Vec<usize> = (0..train.ids.len()).filter(|&i| get(training, &train.ids[i]).is_some_and(complete)).collect();
     if rows.len() < 20 {
         return Err(bad(format!(
@@ -184,7 +186,7 @@ fn fit(
     let x = Covariates::from_columns(vec!["deep".into(), "radiomic".into()], &[deep_train.clone(), rad_train.clone()]).map_err(bad)?;
     let late = CoxModel::fit(&x, &data, &CoxOptions::default()).map_err(|e| bad(format!("late fusion: {e}")))?;
     let lfm = LateFusion { deep: late.coef[0], radiomic: late.coef[1] };
-    let lfm_score = |f: &Features| Some(lfm.deep * f.deep? + lfm.radiomic * score(&radscore, f)?);
+    let lfm_score = |f: &Features| Some(lfm.deep * f.deep.filter(|v| v.is_finite())? + lfm.radiomic * score(&radscore, f)?);
 
     // the better fusion on internal validation
     let choose_on = internal.unwrap_or(training);
@@ -227,7 +229,7 @@ fn score_cohorts(
     feats: &BTreeMap<(String, String), Features>,
 ) -> (Vec<[String; 4]>, Vec<f64>) {
     let score = |sig: &Signature, f: &Features| sig.score(|n| f.values.get(n).copied());
-    let lfm = |f: &Features| Some(models.lfm.deep * f.deep? + models.lfm.radiomic * score(&models.radscore, f)?);
+    let lfm = |f: &Features| Some(models.lfm.deep * f.deep.filter(|v| v.is_finite())? + models.lfm.radiomic * score(&models.radscore, f)?);
     let (mut pred, mut risk) = (Vec::new(), Vec::new());
     for cohort in cohorts {
         let Ok(p) = Patients::read(inputs, cohort) else { continue };

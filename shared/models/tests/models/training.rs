@@ -179,4 +179,9 @@ fn bad_settings_and_data_are_refused() {
     let mut short = training.clone();
     short.time.pop();
     assert!(matches!(train::<CpuTraining>(&device, &config(1, 1), &short, None, None, &mut |_| Ok(())), Err(TrainError::Data(_))));
+    // an empty validation set (a fold without patients) is no validation, not an error
+    let nobody = CropSet::new([2, SIZE, SIZE, SIZE]);
+    let c = config(1, 1);
+    let trained = train::<CpuTraining>(&device, &c, &training, Some(&nobody), None, &mut |_| Ok(())).unwrap();
+    assert_eq!(trained.history[0].validation_c, None);
 }
