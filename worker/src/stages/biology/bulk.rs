@@ -1,5 +1,6 @@
 //! The bulk cohort: every expression sample of a grouped patient; counts become log2(CPM + 1) and
-//! TPM log2(TPM + 1) for the statistics (pathway scores are rank-based and see the values as given).
+//! TPM log2(TPM + 1) for the statistics and GSVA (ssGSEA ranks each sample's values, so it sees
+//! them as given).
 
 use std::path::Path;
 
@@ -104,20 +105,8 @@ pub(super) fn run(spec: &serde_json::Value, cohort: &str, groups: &Groups) -> Re
     if pathway.is_empty() {
         return Err(bad(&format!("{hallmark_file}: no gene set has between {min_size} and {max_size} genes in {path}")));
     }
-    let e = |r: Result<SetScores, tacefusion_omics::OmicsError>| r.map_err(|e| bad(&e));
-    let mut scored = vec![
-        Scored { collection: "hallmark", method: "ssgsea", scores: e(ssgsea(&expr, &pathway, 0.25))?.normalized_by_range() },
-        Scored { collection: "hallmark", method: "gsva", scores: e(gsva(&expr, &pathway))? },
-    ];
-    if !immune.is_empty() {
-        scored.push(Scored { collection: "immune", method: "ssgsea", scores: e(ssgsea(&expr, &immune, 0.25))?.normalized_by_range() });
-    }
-    if !estimate.is_empty() {
-        // raw enrichment, as ESTIMATE reports its stromal, immune and ESTIMATE scores
-        scored.push(Scored { collection: "estimate", method: "ssgsea", scores: with_estimate_score(e(ssgsea(&expr, &estimate, 0.25))?) });
-    }
-
     let stats = log2_for_statistics(&expr);
+    let scored = score_sets(&expr, &stats, &pathway, &immune, &estimate).map_err(|e| bad(&e))?;
     let mut out = vec![
         pathway_scores(cohort, &scored, &high)?,
         pathway_comparison(cohort, &scored, &high)?,
@@ -159,6 +148,31 @@ impl Coverage {
             .with("unmatched_genes", Column::Text(r.iter().map(|x| x.4.clone()).collect()))
             .with("scored", Column::Bool(r.iter().map(|x| x.5).collect()))
     }
+}
+
+/// Scores of the Hallmark sets (ssGSEA and GSVA), the immune cell types and ESTIMATE's signatures
+/// (ssGSEA). ssGSEA ranks each sample's values, so it scores the expression as given; GSVA's
+/// kernel estimate works on the values' scale, so it scores `stats` (log2), the scale its Gaussian
+/// kernel is meant for, whatever the file's scale.
+fn score_sets(
+    expr: &Expression,
+    stats: &Expression,
+    pathway: &[MatchedSet],
+    immune: &[MatchedSet],
+    estimate: &[MatchedSet],
+) -> Result<Vec<Scored>, tacefusion_omics::OmicsError> {
+    let mut scored = vec![
+        Scored { collection: "hallmark", method: "ssgsea", scores: ssgsea(expr, pathway, 0.25)?.normalized_by_range() },
+        Scored { collection: "hallmark", method: "gsva", scores: gsva(stats, pathway)? },
+    ];
+    if !immune.is_empty() {
+        scored.push(Scored { collection: "immune", method: "ssgsea", scores: ssgsea(expr, immune, 0.25)?.normalized_by_range() });
+    }
+    if !estimate.is_empty() {
+        // raw enrichment, as ESTIMATE reports its stromal, immune and ESTIMATE scores
+        scored.push(Scored { collection: "estimate", method: "ssgsea", scores: with_estimate_score(ssgsea(expr, estimate, 0.25)?) });
+    }
+    Ok(scored)
 }
 
 fn pathway_scores(cohort: &str, scored: &[Scored], high: &[bool]) -> Result<OutputFile, ExecError> {
@@ -248,5 +262,29 @@ mod tests {
         }
         let log2 = Expression { scale: Scale::Log2, ..e.clone() };
         assert_eq!(log2_for_statistics(&log2).values, e.values);
+    }
+
+    #[test]
+    fn counts_score_as_their_log2_cpm() {
+        // 40 genes x 6 samples of counts with ties (zeros) and depths that differ tenfold
+        let genes: Vec<String> = (0..40).map(|g| format!("G{g}")).collect();
+        let columns = (0..6)
+            .map(|s| (format!("S{s}"), (0..40).map(|g| (((g * 7 + s * 13) % 23) * (g % 5) * (1 + 9 * (s % 2))) as f64).collect()))
+            .collect();
+        let counts = Expression::from_columns(genes.clone(), columns, Scale::Counts, "t").unwrap();
+        let log2 = log2_for_statistics(&counts);
+        let set = |name: &str, pick: fn(usize) -> bool| GeneSet {
+            name: name.into(),
+            description: String::new(),
+            genes: (0..40).filter(|&g| pick(g)).map(|g| format!("G{g}")).collect(),
+        };
+        let sets = match_sets(&[set("odd", |g| g % 2 == 1), set("low", |g| g < 15)], &genes);
+        let from_counts = score_sets(&counts, &log2, &sets, &sets, &[]).unwrap();
+        let from_log2 = score_sets(&log2, &log2_for_statistics(&log2), &sets, &sets, &[]).unwrap();
+        for (a, b) in from_counts.iter().zip(&from_log2) {
+            for (x, y) in a.scores.scores.iter().zip(&b.scores.scores) {
+                assert!((x - y).abs() < 1e-12, "{} {}: {x} from counts vs {y} from log2 CPM", a.collection, a.method);
+            }
+        }
     }
 }
