@@ -93,7 +93,8 @@ impl CellSource for CellMatrix {
 }
 
 /// Counts made log-normalised on the fly: each cell scaled to `target_sum` in total, then
-/// `ln(1 + x)`.
+/// `ln(1 + x)`. A negative or non-finite value is an error naming the cell and the gene: such data
+/// are not counts (already scaled or log-normalised), and normalising them would give NaN scores.
 pub struct Normalized<S> {
     /// The counts.
     pub source: S,
@@ -111,10 +112,19 @@ impl<S: CellSource> CellSource for Normalized<S> {
     }
 
     fn for_each_chunk(&self, cells_per_chunk: usize, f: &mut dyn FnMut(&CsrChunk) -> Result<(), OmicsError>) -> Result<(), OmicsError> {
+        let genes = self.source.genes();
         self.source.for_each_chunk(cells_per_chunk, &mut |chunk| {
             let mut out = chunk.clone();
             for r in 0..chunk.cells() {
                 let range = chunk.indptr[r]..chunk.indptr[r + 1];
+                if let Some(k) = range.clone().find(|&k| !(chunk.data[k] >= 0.0 && chunk.data[k].is_finite())) {
+                    return Err(OmicsError::Invalid(format!(
+                        "cell {} (0-based), gene {}: {} is not a count; for log-normalised or scaled data set log_normalized = true",
+                        chunk.first_cell + r,
+                        genes.get(chunk.indices[k] as usize).map_or("?", |g| g.as_str()),
+                        chunk.data[k]
+                    )));
+                }
                 let total: f64 = chunk.data[range.clone()].iter().map(|&v| v as f64).sum();
                 for k in range {
                     let scaled = if total > 0.0 { chunk.data[k] as f64 * self.target_sum / total } else { 0.0 };
@@ -123,5 +133,36 @@ impl<S: CellSource> CellSource for Normalized<S> {
             }
             f(&out)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalising_refuses_values_that_are_not_counts() {
+        // cell 0: counts 1 and 3; cell 1: a scaled value -0.4 for gene B
+        let matrix = |b1: f32| CellMatrix {
+            genes: vec!["A".into(), "B".into()],
+            csr: CsrChunk { first_cell: 0, indptr: vec![0, 2, 4], indices: vec![0, 1, 0, 1], data: vec![1.0, 3.0, 2.0, b1] },
+        };
+        let seen = |m: CellMatrix| {
+            let mut out = Vec::new();
+            Normalized { source: m, target_sum: 4.0 }
+                .for_each_chunk(1, &mut |c| {
+                    out.extend_from_slice(&c.data);
+                    Ok(())
+                })
+                .map(|_| out)
+        };
+        // 1 of 4 -> ln(2), 3 of 4 -> ln(4); 2 of 4 -> ln(3) twice
+        let want = [2f64.ln(), 4f64.ln(), 3f64.ln(), 3f64.ln()];
+        let got = seen(matrix(2.0)).unwrap();
+        assert!(got.iter().zip(want).all(|(g, w)| (*g as f64 - w).abs() < 1e-6), "{got:?}");
+        for bad in [-0.4, f32::NAN] {
+            let e = seen(matrix(bad)).unwrap_err().to_string();
+            assert!(e.contains("cell 1 (0-based), gene B") && e.contains("not a count") && e.contains("log_normalized"), "{e}");
+        }
     }
 }

@@ -101,42 +101,62 @@ impl Expression {
     }
 
     /// Parses delimited text (`file` names it in errors): tab-separated, or comma-separated when
-    /// `comma`. A repeated gene or sample, a row of the wrong length, a value that is not a finite
-    /// number, and a negative count or TPM are errors naming the line and the sample.
+    /// `comma`; fields may be quoted (as R's `write.csv` writes them) and blank lines are skipped.
+    /// A repeated gene or sample, a row of the wrong length, a value that is not a finite number,
+    /// and a negative count or TPM are errors naming the line and the sample.
     pub fn parse(text: &str, comma: bool, scale: Scale, file: &str) -> Result<Self, OmicsError> {
-        let sep = if comma { ',' } else { '\t' };
         let bad = |line: usize, detail: String| OmicsError::Parse { file: file.to_string(), line, detail };
-        let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
-        let (_, header) = lines.next().ok_or_else(|| bad(1, "empty file".into()))?;
-        let samples: Vec<String> = header.trim_end_matches('\r').split(sep).skip(1).map(|s| s.trim().to_string()).collect();
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(if comma { b',' } else { b'\t' })
+            .has_headers(false)
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .from_reader(text.as_bytes());
+        // the line of a record's first byte, counted here: the reader's own count and position leave
+        // out the blank lines before a record. Records come in file order, so the count goes on
+        // from the last one.
+        let mut counted = (0usize, 1usize);
+        let mut line_at = move |byte: u64| {
+            let mut byte = (byte as usize).clamp(counted.0, text.len());
+            while matches!(text.as_bytes().get(byte), Some(b'\n' | b'\r')) {
+                byte += 1;
+            }
+            counted.1 += text.as_bytes()[counted.0..byte].iter().filter(|&&b| b == b'\n').count();
+            counted.0 = byte;
+            counted.1
+        };
+        let mut records = reader.records().map(|r| match r {
+            Ok(record) => Ok((line_at(record.position().map_or(0, |p| p.byte())), record)),
+            Err(e) => Err(bad(e.position().map_or(0, |p| line_at(p.byte())), format!("unreadable row: {e}"))),
+        });
+        let (header_line, header) = records.next().ok_or_else(|| bad(1, "empty file".into()))??;
+        let samples: Vec<String> = header.iter().skip(1).map(str::to_string).collect();
         if samples.is_empty() {
-            return Err(bad(1, "the header names no sample".into()));
+            return Err(bad(header_line, "the header names no sample".into()));
         }
         let mut seen: HashMap<&str, ()> = HashMap::new();
         for s in &samples {
             if seen.insert(s.as_str(), ()).is_some() {
-                return Err(bad(1, format!("sample {s} appears twice")));
+                return Err(bad(header_line, format!("sample {s} appears twice")));
             }
         }
         let (mut genes, mut values) = (Vec::new(), Vec::new());
         let mut rows: HashMap<String, usize> = HashMap::new();
-        for (k, raw) in lines {
-            let line = k + 1;
-            let fields: Vec<&str> = raw.trim_end_matches('\r').split(sep).collect();
-            if fields.len() != samples.len() + 1 {
-                return Err(bad(line, format!("{} fields, the header has {}", fields.len(), samples.len() + 1)));
+        for record in records {
+            let (line, record) = record?;
+            if record.len() != samples.len() + 1 {
+                return Err(bad(line, format!("{} fields, the header has {}", record.len(), samples.len() + 1)));
             }
-            let gene = fields[0].trim().to_string();
+            let gene = record[0].to_string();
             if let Some(first) = rows.insert(gene.clone(), line) {
                 return Err(bad(line, format!("gene {gene} already on line {first}")));
             }
-            for (s, f) in fields[1..].iter().enumerate() {
+            for (s, f) in record.iter().skip(1).enumerate() {
                 let v: f64 = f
-                    .trim()
                     .parse()
                     .ok()
                     .filter(|v: &f64| v.is_finite())
-                    .ok_or_else(|| bad(line, format!("gene {gene}, sample {}: {:?} is not a number", samples[s], f.trim())))?;
+                    .ok_or_else(|| bad(line, format!("gene {gene}, sample {}: {f:?} is not a number", samples[s])))?;
                 if v < 0.0 && scale != Scale::Log2 {
                     return Err(bad(line, format!("gene {gene}, sample {}: negative value {v} on the {scale:?} scale", samples[s])));
                 }
@@ -177,5 +197,13 @@ mod tests {
             let err = Expression::parse(text, false, Scale::Tpm, "x.tsv").unwrap_err().to_string();
             assert!(err.contains(words), "{err}");
         }
+        // R's write.csv quotes names; CRLF line ends; a blank line does not shift the line numbers
+        let r = Expression::parse("\"\",\"S1\",\"S2\"\r\n\"TP53\",1,3\r\n\"MYC\",0,7\r\n", true, Scale::Counts, "r.csv").unwrap();
+        assert_eq!(
+            (r.genes.as_slice(), r.samples.as_slice(), r.get(1, 1)),
+            (&["TP53".to_string(), "MYC".into()][..], &["S1".to_string(), "S2".into()][..], 7.0)
+        );
+        let err = Expression::parse("\tS1\n\nG1\tx\n", false, Scale::Log2, "x.tsv").unwrap_err().to_string();
+        assert!(err.contains("x.tsv:3: gene G1"), "{err}");
     }
 }

@@ -90,7 +90,7 @@ pub(super) fn run(spec: &serde_json::Value, cohort: &str, groups: &Groups, devic
         Some(path) => {
             let file = H5ad::open(path).map_err(|e| bad(&e))?;
             let source = file.cells(o.use_raw).map_err(|e| bad(&e))?;
-            let (hypoxia, cytotoxicity) = scored(&source)?;
+            let (hypoxia, cytotoxicity) = scored(&source).map_err(|e| in_file(path, e))?;
             let label = |c: &str| file.obs_column(c).map_err(|e| bad(&e));
             Cells {
                 barcodes: file.obs_names().map_err(|e| bad(&e))?,
@@ -110,7 +110,7 @@ pub(super) fn run(spec: &serde_json::Value, cohort: &str, groups: &Groups, devic
                     format!("{} cells of the matrix have no row in the cell table (first: {first}): in neither group", unlabelled.len());
                 ex.add(cohort, "", table, "barcode", "no_cell_label", reason);
             }
-            let (hypoxia, cytotoxicity) = scored(&m.matrix)?;
+            let (hypoxia, cytotoxicity) = scored(&m.matrix).map_err(|e| in_file(dir, e))?;
             Cells { barcodes: m.barcodes, patients, types, hypoxia, cytotoxicity }
         }
     };
@@ -119,6 +119,14 @@ pub(super) fn run(spec: &serde_json::Value, cohort: &str, groups: &Groups, devic
         ex.add(cohort, "", source, "cytotoxic_genes", "not_scored", format!("cytotoxicity not scored: {reason}"));
     }
     compare_cell_types(cohort, source, &cells, groups, &o.cytotoxic_cell_types, ex)
+}
+
+/// A bad-input error of scoring `file`'s cells, naming the file.
+fn in_file(file: &str, e: ExecError) -> ExecError {
+    match e {
+        ExecError::BadInput(detail) => ExecError::BadInput(format!("{file}: {detail}")),
+        other => other,
+    }
 }
 
 /// A cell source behind a reference, so that `Normalized` can wrap any of them.
