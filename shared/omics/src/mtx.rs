@@ -127,6 +127,14 @@ impl Mtx {
             }
         }
         triplets.sort_unstable_by_key(|t| (t.0, t.1));
+        // an entry repeated for the same gene and cell adds to it (as scipy's tocsr sums duplicates)
+        triplets.dedup_by(|later, kept| {
+            let same = (later.0, later.1) == (kept.0, kept.1);
+            if same {
+                kept.2 += later.2;
+            }
+            same
+        });
         let mut csr = CsrChunk {
             first_cell: 0,
             indptr: vec![0; cols + 1],
@@ -162,7 +170,8 @@ mod tests {
         std::fs::write(dir.join("barcodes.tsv"), "AAAC-1\r\nAAAG-1\r\n").unwrap();
         std::fs::write(
             dir.join("matrix.mtx"),
-            "%%MatrixMarket matrix coordinate integer general\n%\n3 2 4\n1 1 4\n2 1 990\n3 1 6\n3 2 2\n",
+            // gene B of cell 2 is listed twice: 2 + 1
+            "%%MatrixMarket matrix coordinate integer general\n%\n3 2 5\n1 1 4\n2 1 990\n3 1 6\n3 2 2\n3 2 1\n",
         )
         .unwrap();
         let m = Mtx::read(&dir).unwrap();
@@ -170,7 +179,7 @@ mod tests {
         assert_eq!(m.barcodes, ["AAAC-1", "AAAG-1"]);
         assert_eq!(m.matrix.csr.indptr, [0, 2, 3]);
         assert_eq!(m.matrix.csr.indices, [0, 1, 1]);
-        assert_eq!(m.matrix.csr.data, [4.0, 6.0, 2.0]);
+        assert_eq!(m.matrix.csr.data, [4.0, 6.0, 3.0]);
         // a genes.tsv of two columns keeps every row
         std::fs::write(dir.join("features.tsv"), "ENSG1\tA\nAB1\tX\nENSG2\tB\n").unwrap();
         assert_eq!(Mtx::read(&dir).unwrap().matrix.genes, ["A", "X", "B"]);

@@ -71,7 +71,8 @@ impl<B: Backend> DevicePlan<B> {
         for r in 0..cells {
             for at in chunk.indptr[r]..chunk.indptr[r + 1] {
                 if let Some(&j) = self.column.get(&(chunk.indices[at] as usize)) {
-                    dense[r * k + j] = chunk.data[at];
+                    // a gene stored twice for a cell counts twice, as on the CPU
+                    dense[r * k + j] += chunk.data[at];
                 }
             }
         }
