@@ -189,9 +189,17 @@ fn plan_with(study: &Study, study_file: &Path, digests: &mut DigestCache, bundle
         });
         let (mut preprocess, mut radiomics) = (Vec::new(), Vec::new());
         if let Some(images) = &cohort.images {
-            // the patients of the table, each once (a repeated id is ingest's exclusion)
-            let table = Table::from_csv_path(&clinical).map_err(|e| input_err(&clinical, e.to_string()))?;
-            let ids = table.text_column("patient_id").map_err(|e| input_err(&clinical, e.to_string()))?;
+            // the patients of the table, each once (a repeated id is ingest's exclusion); a table
+            // that cannot be read plans no patient of this cohort: its ingest task fails naming the
+            // file, and the other cohorts run
+            let table = Table::from_csv_path(&clinical);
+            let ids = match table.as_ref().map_err(|e| e.to_string()).and_then(|t| t.text_column("patient_id").map_err(|e| e.to_string())) {
+                Ok(ids) => ids,
+                Err(e) => {
+                    tracing::warn!(cohort = %cohort.name, file = %clinical.display(), error = %e, "clinical table unreadable: no patient of this cohort is planned");
+                    Vec::new()
+                }
+            };
             let phase_files = images.phase_files(study_file, ids);
             // one preprocess task per patient, both phases
             let mut by_patient: Vec<(String, Vec<&PhaseFiles>)> = Vec::new();
@@ -370,6 +378,27 @@ mod tests {
         let file = dir.join("study.toml");
         std::fs::write(&file, toml).unwrap();
         file
+    }
+
+    #[test]
+    fn an_unreadable_clinical_table_plans_no_patient_of_its_cohort_only() {
+        let dir = std::env::temp_dir().join(format!("tacefusion-plan-bad-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let file = write_study(&dir, &["P1", "P2"]);
+        // an external cohort whose table has a row of the wrong length, and one without a table
+        std::fs::write(dir.join("clinical/ext.csv"), "patient_id,os_months\nE1,10,extra\n").unwrap();
+        let mut toml = std::fs::read_to_string(&file).unwrap();
+        for (name, table) in [("ext", "clinical/ext.csv"), ("gone", "clinical/gone.csv")] {
+            toml.push_str(&format!(
+                "\n[[cohorts]]\nname = \"{name}\"\nrole = \"external_validation\"\ncentre = \"B\"\nclinical = \"{table}\"\n\n[cohorts.images]\nimage = \"images/{{patient}}/{{phase}}.nii.gz\"\nmask = \"images/{{patient}}/{{phase}}_mask.nii.gz\"\n"
+            ));
+        }
+        std::fs::write(&file, toml).unwrap();
+        let ids: Vec<String> = keys(&file).into_iter().map(|(id, _)| id).collect();
+        for want in ["ingest/ext", "ingest/gone", "preprocess/training/P1", "preprocess/training/P2", "evaluate/training"] {
+            assert!(ids.iter().any(|id| id == want), "{want} not planned: {ids:?}");
+        }
+        assert!(!ids.iter().any(|id| id.starts_with("preprocess/ext") || id.starts_with("preprocess/gone")), "{ids:?}");
     }
 
     fn keys(file: &Path) -> Vec<(String, String)> {

@@ -127,12 +127,14 @@ pub struct PhaseFiles {
 
 impl ImageLayout {
     /// The files of every patient x phase: patients in the order given, each once (a repeated id
-    /// is the ingest stage's exclusion, not a second extraction), then phases in channel order;
-    /// relative patterns resolved against the study file's folder.
+    /// is the ingest stage's exclusion, not a second extraction), ids read as the clinical table's
+    /// reader reads them (trimmed; a missing one, such as `NA`, skipped), then phases in channel
+    /// order; relative patterns resolved against the study file's folder.
     pub fn phase_files<'a>(&self, study_file: &Path, patients: impl IntoIterator<Item = &'a str>) -> Vec<PhaseFiles> {
         let mut seen = std::collections::HashSet::new();
         let mut out = Vec::new();
-        for id in patients.into_iter().filter(|id| seen.insert(*id)) {
+        let ids = patients.into_iter().map(str::trim).filter(|id| !crate::table::MISSING_SPELLINGS.contains(id));
+        for id in ids.filter(|id| seen.insert(*id)) {
             for phase in &self.phases {
                 let path =
                     |pattern: &str| PathBuf::from(Study::resolve(study_file, &pattern.replace("{patient}", id).replace("{phase}", phase)));
@@ -397,6 +399,11 @@ pub struct Study {
 }
 
 /// Line and column (1-based) of a byte offset.
+/// The first value listed twice, if any.
+fn first_repeated<T: PartialEq>(values: &[T]) -> Option<&T> {
+    values.iter().enumerate().find(|(i, v)| values[..*i].contains(v)).map(|(_, v)| v)
+}
+
 fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
@@ -432,6 +439,16 @@ impl Study {
         if !self.cohorts.iter().any(|c| c.role == CohortRole::Training) {
             return Err(invalid("cohorts".into(), "no cohort has role = \"training\"".into()));
         }
+        // the models are fitted on one training cohort and chosen on one internal validation cohort
+        for role in [CohortRole::Training, CohortRole::InternalValidation] {
+            let named: Vec<&str> = self.cohorts.iter().filter(|c| c.role == role).map(|c| c.name.as_str()).collect();
+            if named.len() > 1 {
+                return Err(invalid(
+                    "cohorts".into(),
+                    format!("{} cohorts have role {role:?} ({}): at most one", named.len(), named.join(", ")),
+                ));
+            }
+        }
         for (i, c) in self.cohorts.iter().enumerate() {
             let key = |k: &str| format!("cohorts[{i}].{k}");
             if self.cohorts[..i].iter().any(|o| o.name == c.name) {
@@ -460,6 +477,12 @@ impl Study {
                 return Err(invalid("omics.gene_sets".into(), format!("required by cohort {:?} (role {:?})", c.name, c.role)));
             }
             if let Some(images) = &c.images {
+                if images.phases.is_empty() {
+                    return Err(invalid(key("images.phases"), "no phase".into()));
+                }
+                if let Some(p) = first_repeated(&images.phases) {
+                    return Err(invalid(key("images.phases"), format!("{p:?} is listed twice")));
+                }
                 for (field, pattern) in [("images.image", &images.image), ("images.mask", &images.mask)] {
                     if !pattern.contains("{patient}") || !pattern.contains("{phase}") {
                         return Err(invalid(key(field), format!("{pattern:?} must contain {{patient}} and {{phase}}")));
@@ -467,7 +490,39 @@ impl Study {
                 }
             }
         }
+        let p = &self.preprocess;
+        for (name, v) in [("preprocess.spacing_mm", Some(p.spacing_mm)), ("preprocess.crop_spacing_mm", p.crop_spacing_mm)] {
+            if let Some(v) = v.filter(|v| !(*v > 0.0 && v.is_finite())) {
+                return Err(invalid(name.into(), format!("{v} is not a positive spacing")));
+            }
+        }
+        if p.crop_size.contains(&0) {
+            return Err(invalid("preprocess.crop_size".into(), format!("{:?} has an empty axis", p.crop_size)));
+        }
+        if !(p.hu_window[0] < p.hu_window[1]) {
+            return Err(invalid("preprocess.hu_window".into(), format!("{:?}: need low < high", p.hu_window)));
+        }
+        let t = &self.train;
+        if !(t.learning_rate > 0.0 && t.learning_rate.is_finite()) {
+            return Err(invalid("train.learning_rate".into(), format!("{} is not a positive learning rate", t.learning_rate)));
+        }
+        if !(0.0..=1.0).contains(&t.augmentation) {
+            return Err(invalid("train.augmentation".into(), format!("{} is not in [0, 1]", t.augmentation)));
+        }
+        if let Some(s) = first_repeated(&self.sweep.seeds) {
+            return Err(invalid("sweep.seeds".into(), format!("{s} is listed twice")));
+        }
         let e = &self.evaluation;
+        if e.replicates_per_task == 0 {
+            return Err(invalid("evaluation.replicates_per_task".into(), "0: at least 1".into()));
+        }
+        if e.auc_months.is_empty() || e.auc_months.iter().any(|m| !(*m > 0.0 && m.is_finite())) || !e.auc_months.is_sorted_by(|a, b| a < b)
+        {
+            return Err(invalid("evaluation.auc_months".into(), format!("{:?}: need positive months in increasing order", e.auc_months)));
+        }
+        if !(e.calibration_months > 0.0 && e.calibration_months.is_finite()) {
+            return Err(invalid("evaluation.calibration_months".into(), format!("{} is not a positive time", e.calibration_months)));
+        }
         if !(0.0..0.5).contains(&e.cutpoint_minprop) {
             return Err(invalid("evaluation.cutpoint_minprop".into(), format!("{} not in [0, 0.5)", e.cutpoint_minprop)));
         }

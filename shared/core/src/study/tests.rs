@@ -52,6 +52,26 @@ fn mistakes_name_the_line_or_the_key() {
         ("role = \"training\"", "role = \"bulk\"", &["cohorts", "training"]),
         ("name = \"c_ext\"", "name = \"a_train\"", &["cohorts[1].name", "a_train"]),
         ("a/{patient}/{phase}.nii.gz", "a/{patient}.nii.gz", &["cohorts[0].images.image", "{phase}"]),
+        ("role = \"external_validation\"", "role = \"training\"", &["cohorts", "2 cohorts have role Training", "a_train, c_ext"]),
+        (
+            "_mask.nii.gz\" }\n\n[[cohorts]]",
+            "_mask.nii.gz\", phases = [\"arterial\", \"arterial\"] }\n\n[[cohorts]]",
+            &["cohorts[0].images.phases", "\"arterial\" is listed twice"],
+        ),
+        ("_mask.nii.gz\" }\n\n[[cohorts]]", "_mask.nii.gz\", phases = [] }\n\n[[cohorts]]", &["cohorts[0].images.phases", "no phase"]),
+        ("[evaluation]", "[sweep]\nseeds = [1, 2, 1]\n\n[evaluation]", &["sweep.seeds", "1 is listed twice"]),
+        (
+            "[evaluation]",
+            "[preprocess]\ncrop_spacing_mm = 0.0\n\n[evaluation]",
+            &["preprocess.crop_spacing_mm", "0 is not a positive spacing"],
+        ),
+        ("[evaluation]", "[preprocess]\ncrop_size = [32, 0, 32]\n\n[evaluation]", &["preprocess.crop_size", "empty axis"]),
+        ("[evaluation]", "[preprocess]\nhu_window = [200.0, -100.0]\n\n[evaluation]", &["preprocess.hu_window", "low < high"]),
+        ("[evaluation]", "[train]\naugmentation = 1.5\n\n[evaluation]", &["train.augmentation", "1.5 is not in [0, 1]"]),
+        ("[evaluation]", "[train]\nlearning_rate = 0.0\n\n[evaluation]", &["train.learning_rate"]),
+        ("bootstrap_replicates = 200", "bootstrap_replicates = 200\nreplicates_per_task = 0", &["evaluation.replicates_per_task"]),
+        ("bootstrap_replicates = 200", "bootstrap_replicates = 200\nauc_months = [24.0, 12.0]", &["evaluation.auc_months", "increasing"]),
+        ("bootstrap_replicates = 200", "bootstrap_replicates = 200\ncalibration_months = -3.0", &["evaluation.calibration_months"]),
     ];
     for (from, to, needles) in cases {
         let text = VALID.replacen(from, to, 1);
@@ -77,7 +97,8 @@ fn phase_files_take_each_patient_once_in_order_then_phases() {
         phases: vec!["arterial".into(), "portal_venous".into()],
         label: 1,
     };
-    let files = layout.phase_files(Path::new("/data/study.toml"), ["P2", "P1", "P2"]);
+    // ids as the clinical reader takes them: " P1 " is P1, NA and an empty id are no patient
+    let files = layout.phase_files(Path::new("/data/study.toml"), ["P2", " P1 ", "NA", "", "P2", "P1"]);
     let got: Vec<(&str, &str, String, String)> =
         files.iter().map(|f| (f.patient.as_str(), f.phase.as_str(), f.image.display().to_string(), f.mask.display().to_string())).collect();
     assert_eq!(
