@@ -499,7 +499,7 @@ impl Study {
         if p.crop_size.contains(&0) {
             return Err(invalid("preprocess.crop_size".into(), format!("{:?} has an empty axis", p.crop_size)));
         }
-        if !(p.hu_window[0] < p.hu_window[1]) {
+        if p.hu_window.iter().any(|v| v.is_nan()) || p.hu_window[0] >= p.hu_window[1] {
             return Err(invalid("preprocess.hu_window".into(), format!("{:?}: need low < high", p.hu_window)));
         }
         let t = &self.train;
