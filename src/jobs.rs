@@ -139,7 +139,9 @@ pub async fn query(args: QueryArgs) -> Result<()> {
     let index = job_index(opened.store.as_ref(), args.job.as_deref()).await?;
     let (bucket, prefix) = opened.bucket;
     let ctx = session(bucket, &prefix, &index).await?;
-    let batches = ctx.sql(&args.sql).await?.collect().await?;
+    // queries only: no COPY or INSERT (a file written where the query runs), no CREATE, no SET
+    let read_only = datafusion::prelude::SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false);
+    let batches = ctx.sql_with_options(&args.sql, read_only).await?.collect().await?;
     let mut out = Vec::new();
     if args.json {
         let mut writer = datafusion::arrow::json::ArrayWriter::new(&mut out);

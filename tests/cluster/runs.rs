@@ -250,6 +250,11 @@ fn a_model_bundle_scores_another_sites_cohorts_unchanged() {
     assert_eq!(stages.lines().skip(1).collect::<Vec<_>>(), ["deep_model.json", "models.json", "network.mpk", "training_survival.parquet"]);
     let missing = tacefusion(&["query", "--results", validated.to_str().unwrap(), "SELECT * FROM cv_runs"]);
     assert!(!missing.status.success(), "a validation job trains nothing");
+    // queries read: a COPY (which would write a file where the query runs) is refused
+    let copied = dir.join("copied.csv");
+    let copy = format!("COPY (SELECT part FROM model_bundle) TO '{}'", copied.display());
+    let refused = tacefusion(&["query", "--results", validated.to_str().unwrap(), &copy]);
+    assert!(!refused.status.success() && !copied.exists(), "{}", String::from_utf8_lossy(&refused.stderr));
     // the same patients get the same scores and the same C as in the training run
     let sql = "SELECT cohort, patient_id, model, \"group\", risk FROM predictions WHERE model IN ('deep', 'radiomic', 'efm', 'lfm', 'crm') ORDER BY cohort, model, patient_id";
     let (a, b) = (query(&trained, sql), query(&validated, sql));

@@ -130,12 +130,17 @@ pub fn section(source: &dyn Source) -> Section {
     if let Some(c) = rows(source, "SELECT * FROM cell_type_comparison ORDER BY score DESC, cell_type", &mut body) {
         if let Some(m) = rows(
             source,
-            "SELECT score, cell_type, patient_id, \"group\", mean FROM cell_type_scores ORDER BY \"group\", patient_id",
+            "SELECT cohort, score, cell_type, patient_id, \"group\", mean FROM cell_type_scores ORDER BY cohort, \"group\", patient_id",
             &mut body,
         ) {
+            // one figure per cohort and score: patients of two cohorts may share an id
+            let cohorts = m.distinct("cohort");
             body += "<div class=\"figs\">";
-            for score in ["hypoxia", "cytotoxicity"] {
-                body += &cell_heatmap(&m, score);
+            for cohort in &cohorts {
+                for score in ["hypoxia", "cytotoxicity"] {
+                    let title = if cohorts.len() > 1 { format!("{cohort}, {score}") } else { score.to_string() };
+                    body += &cell_heatmap(&m, cohort, score, &title);
+                }
             }
             body += "</div>";
         }
@@ -204,9 +209,10 @@ fn pathway_samples(source: &dyn Source) -> String {
     heatmap(&format!("ssGSEA z-scores: {high} high | {} low patients", patients.len() - high), &names, &patients, &values, 2.0, "z-score")
 }
 
-/// Patient means of one score per cell type, centred per cell type, patients ordered by group.
-fn cell_heatmap(m: &Frame, score: &str) -> String {
-    let rs = m.rows_where("score", score);
+/// Patient means of one score per cell type in one cohort, centred per cell type, patients ordered
+/// by group.
+fn cell_heatmap(m: &Frame, cohort: &str, score: &str, title: &str) -> String {
+    let rs: Vec<usize> = m.rows_where("score", score).into_iter().filter(|&r| m.text(r, "cohort") == cohort).collect();
     if rs.is_empty() {
         return String::new();
     }
@@ -238,5 +244,5 @@ fn cell_heatmap(m: &Frame, score: &str) -> String {
     let columns: Vec<String> = patients.iter().map(|(g, p)| format!("{p} ({g})")).collect();
     let limit = values.iter().flatten().filter(|v| v.is_finite()).fold(0.0f64, |a, v| a.max(v.abs())).max(1e-6);
     let limit = (limit * 100.0).ceil() / 100.0;
-    heatmap(&format!("{score}: patient mean \u{2212} cell-type mean"), &types, &columns, &values, limit, "score difference")
+    heatmap(&format!("{title}: patient mean \u{2212} cell-type mean"), &types, &columns, &values, limit, "score difference")
 }

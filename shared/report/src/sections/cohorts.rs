@@ -57,7 +57,7 @@ fn table_one(p: &Frame) -> String {
     };
     line("patients", &|rs| rs.len().to_string());
     line("deaths, n (%)", &|rs| count(rs, "death", "true"));
-    line("overall survival, months, median [IQR] of follow-up", &|rs| median(rs, "os_months", 1));
+    line("observed time (death or last follow-up), months, median [IQR]", &|rs| median(rs, "os_months", 1));
     line("age, years, median [IQR]", &|rs| median(rs, "age", 0));
     line("male, n (%)", &|rs| count(rs, "sex", "M"));
     for a in p.distinct("aetiology").iter().filter(|a| !a.is_empty()) {

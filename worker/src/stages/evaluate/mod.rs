@@ -115,8 +115,10 @@ pub fn run(spec: &serde_json::Value, inputs: &[InputFile]) -> Result<Vec<OutputF
             Some(ci) => metric("harrell_c", ci.estimate, ci.lower, ci.upper),
             None => metric("harrell_c", f64::NAN, f64::NAN, f64::NAN),
         }
-        // the replicates behind the interval: fewer than asked when a bootstrap task failed
-        metric("bootstrap_replicates", replicates.of(&m.name, HARRELL_C).len() as f64, f64::NAN, f64::NAN);
+        // the replicates behind the interval: fewer than asked when a bootstrap task failed or a
+        // resample had no comparable pair (its C is NaN, outside the interval)
+        let behind = replicates.of(&m.name, HARRELL_C).iter().flatten().count();
+        metric("bootstrap_replicates", behind as f64, f64::NAN, f64::NAN);
         if let Some(train) = &training {
             metric("uno_c", uno_c(train, &data, &risk, None).map_or(f64::NAN, |c| c.c_index), f64::NAN, f64::NAN);
             for &t in &months {
@@ -146,8 +148,10 @@ pub fn run(spec: &serde_json::Value, inputs: &[InputFile]) -> Result<Vec<OutputF
                     km.num(&[curve.time[k], curve.survival[k], curve.at_risk[k], curve.ci_lower[k], curve.ci_upper[k]]);
                 }
             }
-            if m.name == "crm" {
-                // hazard ratio of each group against low risk
+            // hazard ratio of each group against low risk, when the low group is there with an
+            // event (else the ratio is unbounded: a number like 5.6e12 with CI 0 to inf)
+            let low_has_events = (0..idx.len()).any(|k| groups[k] == 0 && data.event()[k]);
+            if m.name == "crm" && low_has_events {
                 let present: Vec<i64> = labels.iter().map(|l| l.0).filter(|&g| g > 0).collect();
                 let columns: Vec<Vec<f64>> = present.iter().map(|&g| groups.iter().map(|&x| (x == g) as u8 as f64).collect()).collect();
                 let names: Vec<String> = present.iter().map(|&g| format!("hr_{}_vs_low", GROUPS[g as usize])).collect();

@@ -117,7 +117,9 @@ fn study_models(inputs: &[InputFile], cohort: &str, ids: &[String]) -> Result<Ve
     for f in inputs.iter().filter(|f| f.path.ends_with("/predictions.parquet")) {
         let t = ReadTable::read(&f.path, f.bytes.clone())?;
         let (c, p, m, g, r) = (t.texts("cohort")?, t.texts("patient_id")?, t.texts("model")?, t.texts("group")?, t.floats("risk")?);
-        for k in (0..t.rows()).filter(|&k| c[k] == cohort) {
+        // a non-finite risk (a network that diverged) is no score: the patient is left out of that
+        // model's metrics rather than every metric of the model made NaN
+        for k in (0..t.rows()).filter(|&k| c[k] == cohort && r[k].is_finite()) {
             let Some(&i) = row.get(p[k].as_str()) else { continue };
             let at = match models.iter().position(|s| s.name == m[k]) {
                 Some(at) => at,
