@@ -114,9 +114,20 @@ fn evaluation_has_the_oracle_calibration_and_decision_curves(got: &[(String, Str
             assert!(v > 0.6 && lo < v && v < hi, "{c}: oracle C {v} ({lo}, {hi})");
         }
     }
-    // every replicate of every bootstrap task arrived (the study asks for 1000)
-    let counts: BTreeSet<&str> = metrics.iter().filter(|r| r["metric"] == "bootstrap_replicates").map(|r| r["value"].as_str()).collect();
-    assert_eq!(counts, BTreeSet::from(["1000.0"]), "replicates behind the intervals");
+    // every replicate of every bootstrap task arrived (the study asks for 1000), and the metric
+    // counts those the interval rests on: the ones with a C (a resample of the small single-cell
+    // cohort often has no comparable pair)
+    let replicates = table("bootstrap_replicates");
+    let mut short = 0;
+    for m in metrics.iter().filter(|r| r["metric"] == "bootstrap_replicates") {
+        let of_model: Vec<_> =
+            replicates.iter().filter(|r| r["cohort"] == m["cohort"] && r["model"] == m["model"] && r["statistic"] == "harrell_c").collect();
+        assert_eq!(of_model.len(), 1000, "{} {}: replicates arrived", m["cohort"], m["model"]);
+        let with_c = of_model.iter().filter(|r| r["value"].parse::<f64>().is_ok_and(f64::is_finite)).count();
+        assert_eq!(m["value"].parse::<f64>().unwrap(), with_c as f64, "{} {}: replicates behind the interval", m["cohort"], m["model"]);
+        short += (with_c < 1000) as usize;
+    }
+    assert!(short > 0, "the single-cell cohort's resamples without a comparable pair are not counted");
     let calibration = table("calibration");
     for c in ["external_b", "external_c"] {
         let crm: Vec<_> = calibration.iter().filter(|r| r["cohort"] == c && r["model"] == "crm" && r["grouping"] == "quantile").collect();
@@ -254,7 +265,8 @@ fn a_model_bundle_scores_another_sites_cohorts_unchanged() {
     let copied = dir.join("copied.csv");
     let copy = format!("COPY (SELECT part FROM model_bundle) TO '{}'", copied.display());
     let refused = tacefusion(&["query", "--results", validated.to_str().unwrap(), &copy]);
-    assert!(!refused.status.success() && !copied.exists(), "{}", String::from_utf8_lossy(&refused.stderr));
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success() && !copied.exists() && said.contains("not supported: COPY"), "{said}");
     // the same patients get the same scores and the same C as in the training run
     let sql = "SELECT cohort, patient_id, model, \"group\", risk FROM predictions WHERE model IN ('deep', 'radiomic', 'efm', 'lfm', 'crm') ORDER BY cohort, model, patient_id";
     let (a, b) = (query(&trained, sql), query(&validated, sql));
