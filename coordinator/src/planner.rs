@@ -316,13 +316,20 @@ fn plan_with(study: &Study, study_file: &Path, digests: &mut DigestCache, bundle
         deps.extend(find("bundle/unpack"));
         let mut keys: Vec<String> = deps.iter().map(|d| d.1.clone()).collect();
         keys.extend(truth.as_ref().map(|t| t.1.clone()));
-        // the bootstrap replicates, a range per task
+        // the bootstrap replicates, a range per task; replicate r depends only on the study's seed
+        // and r, so the spec holds only what the replicates use: more replicates or other
+        // evaluation times reuse the ranges already computed
         let mut replicates = Vec::new();
         for first in (0..e.bootstrap_replicates).step_by(per_task) {
             let last = (first + per_task).min(e.bootstrap_replicates);
-            let mut spec = evaluation.clone();
-            spec["first"] = json!(first);
-            spec["last"] = json!(last);
+            let spec = json!({
+                "cohort": c.cohort.name,
+                "scores": CLINICAL_SCORES,
+                "seed": study.study.seed,
+                "truth": truth.as_ref().map(|t| t.0.clone()),
+                "first": first,
+                "last": last,
+            });
             let key = task_key(Stage::Bootstrap, &without_path(&spec), &keys);
             let id = format!("bootstrap/{}/{first}-{last}", c.cohort.name);
             replicates.push((id.clone(), key.clone()));
@@ -399,6 +406,24 @@ mod tests {
             assert!(ids.iter().any(|id| id == want), "{want} not planned: {ids:?}");
         }
         assert!(!ids.iter().any(|id| id.starts_with("preprocess/ext") || id.starts_with("preprocess/gone")), "{ids:?}");
+    }
+
+    #[test]
+    fn more_replicates_or_other_evaluation_times_reuse_the_bootstrap_ranges() {
+        let dir = std::env::temp_dir().join(format!("tacefusion-plan-boot-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let file = write_study(&dir, &["P1", "P2"]);
+        let before: HashMap<String, String> = keys(&file).into_iter().collect();
+        let mut toml = std::fs::read_to_string(&file).unwrap();
+        toml.push_str("\n[evaluation]\nbootstrap_replicates = 1500\nauc_months = [6.0, 12.0]\ncalibration_months = 12.0\n");
+        std::fs::write(&file, toml).unwrap();
+        let after: HashMap<String, String> = keys(&file).into_iter().collect();
+        for range in ["0-250", "250-500", "500-750", "750-1000"] {
+            let id = format!("bootstrap/training/{range}");
+            assert_eq!(before[&id], after[&id], "{id} would run again");
+        }
+        assert!(after.contains_key("bootstrap/training/1250-1500"));
+        assert_ne!(before["evaluate/training"], after["evaluate/training"], "the evaluation itself changed");
     }
 
     fn keys(file: &Path) -> Vec<(String, String)> {
