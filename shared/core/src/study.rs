@@ -398,12 +398,12 @@ pub struct Study {
     pub omics: OmicsSettings,
 }
 
-/// Line and column (1-based) of a byte offset.
 /// The first value listed twice, if any.
 fn first_repeated<T: PartialEq>(values: &[T]) -> Option<&T> {
     values.iter().enumerate().find(|(i, v)| values[..*i].contains(v)).map(|(_, v)| v)
 }
 
+/// Line and column (1-based) of a byte offset.
 fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
