@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::units::{AlbuminUnit, BilirubinUnit, LengthUnit};
+use crate::units::{AfpUnit, AlbuminUnit, BilirubinUnit, LengthUnit};
 
 mod omics;
 pub use omics::OmicsSettings;
@@ -77,6 +77,10 @@ pub struct ClinicalUnits {
     /// Largest tumour diameter: "cm" or "mm".
     #[serde(default = "default_length")]
     pub diameter: LengthUnit,
+    /// Alpha-fetoprotein: "ng/mL" or "IU/mL" (left out of a written study, and so of the task
+    /// keys, when it is the default).
+    #[serde(default, skip_serializing_if = "AfpUnit::is_default")]
+    pub afp: AfpUnit,
 }
 
 fn default_albumin() -> AlbuminUnit {
@@ -91,7 +95,7 @@ fn default_length() -> LengthUnit {
 
 impl Default for ClinicalUnits {
     fn default() -> Self {
-        Self { albumin: default_albumin(), bilirubin: default_bilirubin(), diameter: default_length() }
+        Self { albumin: default_albumin(), bilirubin: default_bilirubin(), diameter: default_length(), afp: AfpUnit::default() }
     }
 }
 

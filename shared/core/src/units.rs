@@ -129,6 +129,36 @@ impl Bilirubin {
     }
 }
 
+/// Units serum alpha-fetoprotein is reported in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AfpUnit {
+    /// nanograms per millilitre (the canonical unit; the HAP and six-and-twelve thresholds use it)
+    #[default]
+    #[serde(rename = "ng/mL")]
+    NanogramsPerMillilitre,
+    /// international units per millilitre: 1 IU/mL = 1.21 ng/mL (WHO standard 72/225)
+    #[serde(rename = "IU/mL")]
+    InternationalUnitsPerMillilitre,
+}
+
+/// ng/mL in one IU/mL of alpha-fetoprotein.
+pub const AFP_NG_ML_PER_IU_ML: f64 = 1.21;
+
+impl AfpUnit {
+    /// `value` in this unit, in ng/mL.
+    pub fn to_ng_per_ml(self, value: f64) -> f64 {
+        match self {
+            Self::NanogramsPerMillilitre => value,
+            Self::InternationalUnitsPerMillilitre => value * AFP_NG_ML_PER_IU_ML,
+        }
+    }
+
+    /// True for ng/mL (the default, left out when a study is written back).
+    pub fn is_default(&self) -> bool {
+        *self == Self::NanogramsPerMillilitre
+    }
+}
+
 /// Units of a length (tumour diameter).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum LengthUnit {
@@ -232,6 +262,8 @@ mod tests {
         let b = Bilirubin::new(1.0, BilirubinUnit::MilligramsPerDecilitre).unwrap();
         assert!((b.as_umol_per_l() - 17.1).abs() < 1e-12);
         assert!((Length::new(72.0, LengthUnit::Millimetre).unwrap().as_cm() - 7.2).abs() < 1e-12);
+        assert!((AfpUnit::InternationalUnitsPerMillilitre.to_ng_per_ml(400.0) - 484.0).abs() < 1e-12);
+        assert_eq!(AfpUnit::NanogramsPerMillilitre.to_ng_per_ml(400.0), 400.0);
     }
 
     #[test]

@@ -150,6 +150,7 @@ pub fn generate(options: &SynthOptions, progress: &(dyn Fn(&str) + Sync)) -> Res
                 albumin: c.spec.centre.albumin_unit,
                 bilirubin: BilirubinUnit::MicromolesPerLitre,
                 diameter: c.spec.centre.diameter_unit,
+                afp: Default::default(),
             },
             images: Some(ImageLayout {
                 image: format!("images/{name}/{{patient}}/{{phase}}.nii.gz"),

@@ -116,6 +116,7 @@ fn ingest_excludes_exactly_the_clinical_defects_and_reads_the_rest_in_declared_u
         albumin: AlbuminUnit::GramsPerDecilitre,
         bilirubin: BilirubinUnit::MicromolesPerLitre,
         diameter: LengthUnit::Millimetre,
+        afp: Default::default(),
     };
     assert!(units_read.contains(&us), "{units_read:?}");
 }

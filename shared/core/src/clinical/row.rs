@@ -156,7 +156,7 @@ impl<'a> Row<'a> {
             BILIRUBIN_UMOL_L,
             ExclusionKind::BilirubinUnit,
         );
-        let afp = self.non_negative("afp");
+        let afp = self.non_negative("afp").map(|v| units.afp.to_ng_per_ml(v));
         let inr = self.number("inr").and_then(|v| self.within("inr", v, INR, ""));
         let ascites = self.code("ascites", &Ascites::CODES, ExclusionKind::InvalidValue);
         let encephalopathy = self.code("encephalopathy", &Encephalopathy::CODES, ExclusionKind::InvalidValue);

@@ -4,6 +4,8 @@
 use super::*;
 use std::io::Write;
 
+use crate::units::AfpUnit;
+
 const HEADER: &str = "patient_id,centre,os_months,death,age,sex,aetiology,albumin,bilirubin,afp,inr,ascites,encephalopathy,\
                       ecog,tumour_number,largest_diameter,pvtt,extrahepatic_spread";
 const GOOD: &str = "P0001,A,12.5,1,61,M,HBV,39.0,15.0,120.0,1.10,none,none,0,2,4.5,0,0";
@@ -20,7 +22,12 @@ fn write(name: &str, text: &str) -> PathBuf {
 
 fn units(text: &str) -> ClinicalUnits {
     let u: Vec<&str> = text.split(' ').collect();
-    ClinicalUnits { albumin: u[0].parse().unwrap(), bilirubin: u[1].parse().unwrap(), diameter: u[2].parse().unwrap() }
+    ClinicalUnits {
+        albumin: u[0].parse().unwrap(),
+        bilirubin: u[1].parse().unwrap(),
+        diameter: u[2].parse().unwrap(),
+        afp: Default::default(),
+    }
 }
 
 /// A good row with one cell replaced, as patient P0002.
@@ -142,6 +149,10 @@ fn a_good_row_is_typed_and_converted() {
     assert!((r.albumin.as_g_per_l() - 34.5).abs() < 1e-12);
     assert!((r.bilirubin.as_umol_per_l() - 1.2 * 17.1).abs() < 1e-12);
     assert!((r.largest_diameter.as_cm() - 7.2).abs() < 1e-12);
+    // the same row from a centre reporting AFP in IU/mL: 5000.5 IU/mL x 1.21
+    let iu = ClinicalUnits { afp: AfpUnit::InternationalUnitsPerMillilitre, ..units("g/dL mg/dL mm") };
+    let r = read_clinical(&path, "c", &iu).unwrap().records[0].clone();
+    assert!((r.afp_ng_ml - 5000.5 * 1.21).abs() < 1e-9, "{}", r.afp_ng_ml);
 }
 
 #[test]

@@ -19,7 +19,7 @@ name = "c_ext"
 role = "external_validation"
 centre = "C"
 clinical = "c/clinical.csv"
-units = { albumin = "g/dL", diameter = "mm" }
+units = { albumin = "g/dL", diameter = "mm", afp = "IU/mL" }
 images = { image = "c/{patient}/{phase}.nii.gz", mask = "c/{patient}/{phase}_mask.nii.gz" }
 
 [evaluation]
@@ -33,6 +33,12 @@ fn a_valid_study_parses_and_round_trips() {
     assert_eq!(s.cohorts[1].units.albumin, AlbuminUnit::GramsPerDecilitre);
     assert_eq!(s.cohorts[1].units.bilirubin, BilirubinUnit::MicromolesPerLitre);
     assert_eq!(s.cohorts[1].units.diameter, LengthUnit::Millimetre);
+    assert_eq!(
+        (s.cohorts[0].units.afp, s.cohorts[1].units.afp),
+        (AfpUnit::NanogramsPerMillilitre, AfpUnit::InternationalUnitsPerMillilitre)
+    );
+    // the default AFP unit is not written back (task keys of studies that never set it stay)
+    assert!(!s.to_toml().contains("ng/mL") && s.to_toml().contains("IU/mL"));
     assert_eq!(s.evaluation.bootstrap_replicates, 200);
     assert_eq!(s.evaluation.auc_months, vec![12.0, 24.0, 36.0]);
     assert_eq!(s.cohorts[0].images.as_ref().unwrap().phases, vec!["arterial", "portal_venous"]);
