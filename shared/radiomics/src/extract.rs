@@ -242,8 +242,9 @@ fn pixel_cast(image: &Volume<f32>) -> PixelCast {
 }
 
 /// pyradiomics' `loadImage`: normalisation, then resampling of image and mask onto the grid around the
-/// ROI. Returns the image, the mask and the settings left to apply (normalisation done here when
-/// resampling, as pyradiomics normalises the whole original image first); None when nothing is resampled.
+/// ROI (at the image's own spacing, a crop to that box). Returns the image, the mask and the settings
+/// left to apply (normalisation done here, as pyradiomics normalises the whole original image first);
+/// None without `resampledPixelSpacing`.
 fn resampled(
     image: &Volume<f32>,
     mask: &Volume<f32>,
@@ -258,10 +259,17 @@ fn resampled(
     }
     let grid = pyradiomics_grid(mask, settings.label, spacing, settings.pad_distance as f64)
         .ok_or(RadiomicsError::EmptyMask { label: settings.label })?;
-    if same_spacing(image.geometry.spacing, grid.spacing) {
-        return Ok(None);
-    }
     let rest = Settings { normalize: None, resample: None, pre_crop: false, ..settings.clone() };
+    if same_spacing(image.geometry.spacing, grid.spacing) {
+        // nothing to interpolate, but pyradiomics still cuts image and mask to the ROI's padded box
+        // (within the image), which changes what the filters see near the faces
+        let image = match settings.normalize {
+            Some(n) => normalized(image, n),
+            None => image.clone(),
+        };
+        let (first, size) = padded_box(&image, mask, settings)?;
+        return Ok(Some((image.crop(first, size, 0.0), mask.crop(first, size, 0.0), rest)));
+    }
     let resampled_image = match settings.normalize {
         Some(n) => bspline_resample(&normalized(image, n), &grid, PixelCast::Float),
         None => bspline_resample(image, &grid, pixel_cast(image)),
@@ -285,12 +293,17 @@ fn pre_cropped(image: &Volume<f32>, mask: &Volume<f32>, settings: &Settings) -> 
     if let Some(difference) = image.geometry.difference(&mask.geometry, 1e-3) {
         return Err(RadiomicsError::GridMismatch { difference });
     }
+    let (first, size) = padded_box(image, mask, settings)?;
+    Ok(Some((image.crop(first, size, 0.0), mask.crop(first, size, 0.0))))
+}
+
+/// The ROI's bounding box padded by `pad_distance` voxels, kept within the image: first voxel and size.
+fn padded_box(image: &Volume<f32>, mask: &Volume<f32>, settings: &Settings) -> Result<([i64; 3], [usize; 3]), RadiomicsError> {
     let (lo, size) = bounding_box(mask, settings.label).ok_or(RadiomicsError::EmptyMask { label: settings.label })?;
     let pad = settings.pad_distance;
     let first = lo.map(|v| v.saturating_sub(pad));
     let size: [usize; 3] = std::array::from_fn(|a| (lo[a] + size[a] + pad).min(image.geometry.size[a]) - first[a]);
-    let first = first.map(|v| v as i64);
-    Ok(Some((image.crop(first, size, 0.0), mask.crop(first, size, 0.0))))
+    Ok((first.map(|v| v as i64), size))
 }
 
 /// Extracts the enabled classes from every image type: resampling (after normalisation, as

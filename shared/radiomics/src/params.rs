@@ -136,17 +136,24 @@ pub fn settings_from_yaml(text: &str) -> Result<Settings, RadiomicsError> {
     let (mut spacing, mut bspline) = (None, true);
     // pyradiomics' `force2D` (default false) and `force2Ddimension` (default 0), in either order
     let (mut force2d, mut slice_axis) = (false, SliceAxis::Z);
+    // pyradiomics uses binCount whenever it is set, binWidth otherwise, in whatever order they come
+    let mut bin_count = None;
     for (key, line, value) in &top {
         match (key.as_str(), value) {
             ("setting", Yaml::Map(entries)) => {
                 for (k, l, v) in entries {
                     match k.as_str() {
-                        "binWidth" => s.discretization = Discretization::BinWidth(number(v, k, *l)?),
+                        "binWidth" => {
+                            if bin_count.is_none() {
+                                s.discretization = Discretization::BinWidth(number(v, k, *l)?);
+                            }
+                        }
                         "binCount" => {
                             let n = number(v, k, *l)?;
                             if !(n >= 1.0 && n.fract() == 0.0 && n <= u32::MAX as f64) {
                                 return Err(err(*l, format!("binCount must be a whole number of at least 1, got {n}")));
                             }
+                            bin_count = Some(n as u32);
                             s.discretization = Discretization::BinCount(n as u32);
                         }
                         "label" => s.label = number(v, k, *l)?,
@@ -394,6 +401,9 @@ mod tests {
         assert_eq!(s.resegment, Some(Resegment { range: vec![-3.0, 3.0], mode: ResegmentMode::Sigma, shape: false }));
         assert!(s.merge_directions);
         assert_eq!(s.discretization, Discretization::BinCount(64));
+        for text in ["setting:\n  binCount: 8\n  binWidth: 5\n", "setting:\n  binWidth: 5\n  binCount: 8\n"] {
+            assert_eq!(settings_from_yaml(text).unwrap().discretization, Discretization::BinCount(8), "{text:?}");
+        }
         assert!(settings_from_yaml("setting:\n  weightingNorm: manhattan\n").is_err());
         let t = settings_from_yaml("imageType:\n  Original: {}\n  LoG:\n    sigma: [1.0, 3.0]\n  Wavelet: {}\n  Square:\n").unwrap();
         assert_eq!(

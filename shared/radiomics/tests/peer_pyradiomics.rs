@@ -1,6 +1,7 @@
 //! Filtered image types against pyradiomics itself, run in the peers' Python environment on the
 //! same parameter file (skipped with a message when the environment is absent): every feature of
-//! every image type within 1e-6 relative, on breast1 and lung1.
+//! every image type within 1e-6 relative, on breast1 and lung1; and resampling to the image's own
+//! spacing.
 
 #![allow(missing_docs)]
 
@@ -116,6 +117,16 @@ fn pre_cropped_filters_match_pyradiomics() {
     // wavelet responses near the crop's faces differ from the whole image's, so this checks the crop itself.
     let params = "setting:\n  preCrop: true\n  padDistance: 3\nimageType:\n  Original: {}\n  LoG:\n    sigma: [1.0]\n  Wavelet: {}\n";
     if let Some(f) = compare(params, &["breast1", "lung1"], 1e-9) {
+        assert!(f.is_empty(), "{} disagreements:\n{}", f.len(), f.join("\n"));
+    }
+}
+
+#[test]
+fn resampling_to_the_images_own_spacing_crops_like_pyradiomics() {
+    // lung1 is at 0.5703125 x 0.5703125 x 5 mm: nothing to interpolate, but the image is still cut to
+    // the ROI's box padded by padDistance (5), which the LoG response near the faces shows
+    let params = "setting:\n  resampledPixelSpacing: [0.5703125, 0.5703125, 5.0]\nimageType:\n  Original: {}\n  LoG:\n    sigma: [3.0]\n";
+    if let Some(f) = compare(params, &["lung1"], 1e-9) {
         assert!(f.is_empty(), "{} disagreements:\n{}", f.len(), f.join("\n"));
     }
 }
