@@ -15,12 +15,26 @@ use crate::roi::Roi;
 const EPS: f64 = f64::EPSILON;
 
 /// Run counts per direction of `neighbourhood`: `n` present levels x `max_len` run lengths (length
-/// j at column j - 1).
+/// j at column j - 1). As pyradiomics, a direction along which no line through the box holds two
+/// mask voxels (a flat ROI seen edge-on: every run has length 1) is left empty, and so out of the
+/// features.
 fn matrices(roi: &Roi, index: &[usize], n: usize, max_len: usize, neighbourhood: Neighbourhood) -> Vec<Vec<u64>> {
     let steps = Steps::new(roi, neighbourhood);
     let mut counts = vec![vec![0u64; n * max_len]; steps.directions.len()];
+    let mut lined = vec![false; steps.directions.len()];
     steps.for_each_voxel(roi, |idx, level, reach| {
         let row = index[level as usize] * max_len;
+        for ((lined, &d), &off) in lined.iter_mut().zip(&steps.directions).zip(&steps.offsets) {
+            // another mask voxel further along this voxel's line (levels are 0 outside the mask)
+            let mut at = idx;
+            for _ in 0..if *lined { 0 } else { reach.room(d) } {
+                at = at.wrapping_add_signed(off);
+                if roi.levels[at] != 0 {
+                    *lined = true;
+                    break;
+                }
+            }
+        }
         for ((count, &d), &off) in counts.iter_mut().zip(&steps.directions).zip(&steps.offsets) {
             // only the first voxel of a run walks it (levels are 0 outside the mask, so an equal
             // level means inside it)
@@ -43,6 +57,11 @@ fn matrices(roi: &Roi, index: &[usize], n: usize, max_len: usize, neighbourhood:
             count[row + len - 1] += 1;
         }
     });
+    for (count, lined) in counts.iter_mut().zip(lined) {
+        if !lined {
+            count.fill(0);
+        }
+    }
     counts
 }
 
@@ -182,10 +201,12 @@ mod tests {
         let runs = &matrices(&roi, &index, present.len(), 5, Neighbourhood::Volume)[0];
         let want = [[1, 0, 1, 0, 0], [3, 0, 1, 0, 0], [4, 1, 1, 0, 0], [1, 1, 0, 0, 0], [3, 0, 0, 0, 0]];
         assert_eq!(runs, &want.iter().flatten().copied().collect::<Vec<u64>>());
-        // every voxel lies in exactly one run of each direction
-        for (d, m) in matrices(&roi, &index, present.len(), 5, Neighbourhood::Volume).iter().enumerate() {
+        // every voxel lies in exactly one run of each in-plane direction; the directions leaving the
+        // single slice see runs of length 1 only and are left empty, as pyradiomics drops them
+        let directions = Steps::new(&roi, Neighbourhood::Volume).directions;
+        for (d, m) in directions.iter().zip(matrices(&roi, &index, present.len(), 5, Neighbourhood::Volume)) {
             let voxels: u64 = m.iter().enumerate().map(|(x, &c)| c * (x as u64 % 5 + 1)).sum();
-            assert_eq!(voxels, 25, "direction {d}");
+            assert_eq!(voxels, if d[2] == 0 { 25 } else { 0 }, "direction {d:?}");
         }
     }
 }

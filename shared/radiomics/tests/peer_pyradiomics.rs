@@ -6,10 +6,10 @@
 #![allow(missing_docs)]
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use tacefusion_imaging::read_nrrd;
+use tacefusion_imaging::{VoxelData, read_nrrd, read_volume, write_nifti};
 use tacefusion_radiomics::extract;
 use tacefusion_radiomics::params::settings_from_yaml;
 
@@ -24,8 +24,8 @@ fn peer_python() -> Option<PathBuf> {
     p.exists().then_some(p)
 }
 
-/// pyradiomics' features for a parameter file, by name.
-fn pyradiomics(python: &PathBuf, params: &str, case: &str) -> BTreeMap<String, f64> {
+/// pyradiomics' features for a parameter file on one image and mask, by name.
+fn pyradiomics(python: &PathBuf, params: &str, image: &Path, mask: &Path) -> BTreeMap<String, f64> {
     let dir = std::env::temp_dir().join(format!("tacefusion-peer-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let yaml = dir.join(format!("params-{}.yaml", params.len()));
@@ -40,8 +40,6 @@ ex = RadiomicsFeatureExtractor(sys.argv[1])
 out = ex.execute(sys.argv[2], sys.argv[3])
 print(json.dumps({k: float(v) for k, v in out.items() if not k.startswith("diagnostics")}))
 "#;
-    let image = data(&format!("{case}_image.nrrd"));
-    let mask = data(&format!("{case}_label.nrrd"));
     let out = Command::new(python)
         .args(["-c", script, yaml.to_str().unwrap(), image.to_str().unwrap(), mask.to_str().unwrap()])
         .output()
@@ -50,18 +48,26 @@ print(json.dumps({k: float(v) for k, v in out.items() if not k.startswith("diagn
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-/// Runs both on `params` and returns the disagreements (name, ours, theirs) beyond `tolerance`.
+/// Runs both on `params` over the shipped cases and returns the disagreements (name, ours, theirs)
+/// beyond `tolerance`; None without the peers' environment.
 fn compare(params: &str, cases: &[&str], tolerance: f64) -> Option<Vec<String>> {
+    let files: Vec<(String, PathBuf, PathBuf)> =
+        cases.iter().map(|c| (c.to_string(), data(&format!("{c}_image.nrrd")), data(&format!("{c}_label.nrrd")))).collect();
+    compare_files(params, &files, tolerance)
+}
+
+/// [`compare`] over (case, image, mask) files.
+fn compare_files(params: &str, cases: &[(String, PathBuf, PathBuf)], tolerance: f64) -> Option<Vec<String>> {
     let Some(python) = peer_python() else {
         eprintln!("skipped: the peers' Python environment is absent (run ../shared/peers/install.sh or set PEERS_PYTHON)");
         return None;
     };
     let settings = settings_from_yaml(params).unwrap();
     let mut failures = Vec::new();
-    for case in cases {
-        let theirs = pyradiomics(&python, params, case);
-        let image = read_nrrd(&data(&format!("{case}_image.nrrd"))).unwrap();
-        let mask = read_nrrd(&data(&format!("{case}_label.nrrd"))).unwrap();
+    for (case, image_file, mask_file) in cases {
+        let theirs = pyradiomics(&python, params, image_file, mask_file);
+        let image = read_volume(image_file).unwrap();
+        let mask = read_volume(mask_file).unwrap();
         let ours: BTreeMap<String, f64> = extract(&image, &mask, &settings).unwrap().into_iter().map(|f| (f.name, f.value)).collect();
         for (name, &want) in &theirs {
             match ours.get(name) {
@@ -127,6 +133,26 @@ fn resampling_to_the_images_own_spacing_crops_like_pyradiomics() {
     // the ROI's box padded by padDistance (5), which the LoG response near the faces shows
     let params = "setting:\n  resampledPixelSpacing: [0.5703125, 0.5703125, 5.0]\nimageType:\n  Original: {}\n  LoG:\n    sigma: [3.0]\n";
     if let Some(f) = compare(params, &["lung1"], 1e-9) {
+        assert!(f.is_empty(), "{} disagreements:\n{}", f.len(), f.join("\n"));
+    }
+}
+
+#[test]
+fn a_single_slice_roi_matches_pyradiomics() {
+    // lung1's tumour cut to its largest slice: the run-length directions leaving the slice see runs
+    // of length 1 only, and pyradiomics drops them (they used to be averaged in)
+    let mask = read_nrrd(&data("lung1_label.nrrd")).unwrap();
+    let g = mask.geometry;
+    let plane = g.size[0] * g.size[1];
+    let in_slice = |k: usize| mask.data[k * plane..(k + 1) * plane].iter().filter(|&&v| v == 1.0).count();
+    let k = (0..g.size[2]).max_by_key(|&k| in_slice(k)).unwrap();
+    let one: Vec<u8> = (0..g.len()).map(|n| (n / plane == k && mask.data[n] == 1.0) as u8).collect();
+    let dir = std::env::temp_dir().join(format!("tacefusion-peer-slice-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("lung1_one_slice.nii.gz");
+    write_nifti(&file, &g, &VoxelData::U8(one)).unwrap();
+    let cases = [("lung1-slice".to_string(), data("lung1_image.nrrd"), file)];
+    if let Some(f) = compare_files("imageType:\n  Original: {}\nfeatureClass:\n  glrlm:\n  firstorder:\n", &cases, 1e-9) {
         assert!(f.is_empty(), "{} disagreements:\n{}", f.len(), f.join("\n"));
     }
 }
