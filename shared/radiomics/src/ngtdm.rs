@@ -3,8 +3,9 @@
 //!
 //! For each mask voxel the neighbourhood average is the mean gray level of the voxels of its
 //! 26-neighbourhood (the 8 in-plane neighbours with `force2D`) that are inside the mask (the centre
-//! excluded); voxels without such a neighbour are left out. Per gray level i the matrix holds n_i
-//! (voxels with a valid neighbourhood) and s_i (the sum of |i - average| over them). Gray levels with n_i = 0 are dropped and the features use the
+//! excluded); a voxel without such a neighbour counts in n_i with a difference of 0, as pyradiomics
+//! 3.0.1 counts it (IBSI leaves it out). Per gray level i the matrix holds n_i and s_i (the sum of
+//! |i - average|). Gray levels with n_i = 0 are dropped and the features use the
 //! actual gray-level values. Degenerate cases follow pyradiomics: Coarseness is 10⁶ when Σ p_i s_i = 0,
 //! and Contrast, Busyness and Strength are 0 when their denominators vanish.
 
@@ -50,8 +51,9 @@ pub fn matrix(roi: &Roi, neighbourhood: Neighbourhood) -> Ngtdm {
                     }
                 });
                 let (sum, w) = (sum - u64::from(level), w - 1);
+                // a voxel without a neighbour in the mask counts, with a difference of 0 (pyradiomics)
+                count[level as usize] += 1.0;
                 if w > 0 {
-                    count[level as usize] += 1.0;
                     diff[level as usize] += (f64::from(level) - sum as f64 / f64::from(w)).abs();
                 }
             }

@@ -156,3 +156,27 @@ fn a_single_slice_roi_matches_pyradiomics() {
         assert!(f.is_empty(), "{} disagreements:\n{}", f.len(), f.join("\n"));
     }
 }
+
+#[test]
+fn an_isolated_voxel_counts_in_the_ngtdm_as_pyradiomics_counts_it() {
+    // lung1's tumour plus one mask voxel with no mask neighbour: pyradiomics counts it in n_i with a
+    // difference of 0 (it used to be left out, which changed all five NGTDM features)
+    let mask = read_nrrd(&data("lung1_label.nrrd")).unwrap();
+    let g = mask.geometry;
+    let at = |i: usize, j: usize, k: usize| mask.data[g.index(i, j, k)] == 1.0;
+    // 3 columns beyond the tumour's last column: no mask voxel within one voxel of it
+    let last = (0..g.len()).filter(|&n| mask.data[n] == 1.0).max_by_key(|&n| n % g.size[0]).unwrap();
+    let (i, j, k) = (last % g.size[0] + 3, last / g.size[0] % g.size[1], last / (g.size[0] * g.size[1]));
+    let alone = (i - 1..=i + 1).all(|a| (j - 1..=j + 1).all(|b| (k - 1..=k + 1).all(|c| !at(a, b, c))));
+    assert!(alone, "the planted voxel has a mask neighbour");
+    let mut planted: Vec<u8> = mask.data.iter().map(|&v| (v == 1.0) as u8).collect();
+    planted[g.index(i, j, k)] = 1;
+    let dir = std::env::temp_dir().join(format!("tacefusion-peer-alone-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("lung1_and_one.nii.gz");
+    write_nifti(&file, &g, &VoxelData::U8(planted)).unwrap();
+    let cases = [("lung1-alone".to_string(), data("lung1_image.nrrd"), file)];
+    if let Some(f) = compare_files("imageType:\n  Original: {}\nfeatureClass:\n  ngtdm:\n", &cases, 1e-9) {
+        assert!(f.is_empty(), "{} disagreements:\n{}", f.len(), f.join("\n"));
+    }
+}
