@@ -60,7 +60,7 @@ pub struct QueryArgs {
     job: Option<String>,
     /// The SQL query over the result tables (patients, exclusions, radiomic_features, predictions,
     /// metrics, km_curves, calibration, decision_curves, model_coefficients, nomogram, ...; every
-    /// table is listed in docs/cluster.md).
+    /// table is listed in docs/user-guide.md).
     sql: String,
     /// Print JSON rows.
     #[arg(long, conflicts_with = "csv")]

@@ -16,7 +16,7 @@ use tacefusion_omics::{Expression, MatchedSet, Scale, SetScores, gsva, match_set
 #[derive(Debug, Subcommand)]
 pub enum OmicsCommand {
     /// Single-sample GSEA of every gene set in every sample (sets x samples TSV).
-    Ssgsea(SetArgs),
+    Ssgsea(SsgseaArgs),
     /// GSVA (Gaussian kernel) of every gene set in every sample (sets x samples TSV).
     Gsva(SetArgs),
     /// scanpy's score_genes: one score per cell, in file order.
@@ -42,15 +42,22 @@ pub struct SetArgs {
     /// Sets with more genes in the data are left out (gseapy's max_size).
     #[arg(long, default_value_t = 500)]
     max_size: usize,
-    /// ssGSEA weight (alpha).
-    #[arg(long, default_value_t = 0.25)]
-    weight: f64,
-    /// ssGSEA: divide every score by the range of all scores (gseapy's NES).
-    #[arg(long)]
-    normalize: bool,
     /// Output TSV.
     #[arg(long)]
     out: PathBuf,
+}
+
+/// Arguments of `ssgsea`: those of every set score, its weight and normalisation.
+#[derive(Debug, Args)]
+pub struct SsgseaArgs {
+    #[command(flatten)]
+    sets: SetArgs,
+    /// Weight (alpha) of the ranks in the running sum.
+    #[arg(long, default_value_t = 0.25)]
+    weight: f64,
+    /// Divide every score by the range of all scores (gseapy's NES).
+    #[arg(long)]
+    normalize: bool,
 }
 
 /// Arguments of `score-genes`.
@@ -130,10 +137,10 @@ fn write_scores(scores: &SetScores, out: &PathBuf) -> Result<()> {
 /// Runs an omics command.
 pub fn run(command: OmicsCommand) -> Result<()> {
     match command {
-        OmicsCommand::Ssgsea(args) => {
+        OmicsCommand::Ssgsea(SsgseaArgs { sets: args, weight, normalize }) => {
             let expr = read_expression(&args.expr, &args.scale)?;
-            let scores = ssgsea(&expr, &sets(&args, &expr)?, args.weight)?;
-            write_scores(&if args.normalize { scores.normalized_by_range() } else { scores }, &args.out)
+            let scores = ssgsea(&expr, &sets(&args, &expr)?, weight)?;
+            write_scores(&if normalize { scores.normalized_by_range() } else { scores }, &args.out)
         }
         OmicsCommand::Gsva(args) => {
             let expr = read_expression(&args.expr, &args.scale)?;

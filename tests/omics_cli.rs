@@ -57,6 +57,19 @@ fn ssgsea_nes_from_the_command_line_is_gseapys() {
 }
 
 #[test]
+fn gsva_refuses_the_options_only_ssgsea_has() {
+    // --weight and --normalize were accepted by gsva and changed nothing
+    let out = scratch("gsva").join("scores.tsv");
+    let common = ["omics", "gsva", "--expr", &shared("omics/ssgsea_fixture_expr.tsv"), "--gmt", &shared("omics/ssgsea_fixture_sets.gmt")];
+    for extra in [["--normalize", ""], ["--weight", "1"]] {
+        let args: Vec<&str> =
+            common.iter().copied().chain(extra.into_iter().filter(|a| !a.is_empty())).chain(["--out", out.to_str().unwrap()]).collect();
+        let (ok, stderr) = run(&args);
+        assert!(!ok && stderr.contains(extra[0]), "{extra:?}: {stderr}");
+    }
+}
+
+#[test]
 fn score_genes_from_the_command_line_is_scanpys() {
     let out = scratch("score").join("scores.tsv");
     let genes = "GZMB,PRF1,NKG7,GNLY,GZMA,GZMK,GZMH,CST7,CTSW,CD8A,KLRB1,CCL5,KLRD1";
