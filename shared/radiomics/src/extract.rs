@@ -138,6 +138,9 @@ pub struct Settings {
     /// (population) SD of the ROI are left out, intersected with `resegment`'s range when both are
     /// set. None (default): no outlier filtering.
     pub outlier_sigma: Option<f64>,
+    /// Axes along which the ROI must be more than one voxel wide (pyradiomics
+    /// `minimumROIDimensions`, 2): a line or point ROI is then an error, not a row of features.
+    pub minimum_roi_dimensions: usize,
 }
 
 impl Default for Settings {
@@ -157,6 +160,7 @@ impl Default for Settings {
             force2d: None,
             interpolation: None,
             outlier_sigma: None,
+            minimum_roi_dimensions: 2,
         }
     }
 }
@@ -339,6 +343,15 @@ fn extract_prepared(
         Some(t) => Roi::with_transform(image, mask, settings.label, settings.discretization, t)?,
         None => Roi::new(image, mask, settings.label, settings.discretization)?,
     };
+    let dimensions = roi.size.iter().filter(|&&s| s > 1).count();
+    if dimensions < settings.minimum_roi_dimensions {
+        return Err(RadiomicsError::TooSmall {
+            detail: format!(
+                "the region is more than one voxel wide along {dimensions} axes, minimumROIDimensions asks for {}",
+                settings.minimum_roi_dimensions
+            ),
+        });
+    }
     let resegmented = match crate::ibsi1::resegment_interval(&roi, settings)? {
         Some((low, high)) => {
             let mut out = roi.clone();

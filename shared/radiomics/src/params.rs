@@ -173,28 +173,31 @@ pub fn settings_from_yaml(text: &str) -> Result<Settings, RadiomicsError> {
                                 .ok_or_else(|| err(*l, format!("force2Ddimension must be 0, 1 or 2, got {d}")))?;
                         }
                         "weightingNorm" if *v == Yaml::Text("no_weighting".into()) => s.merge_directions = true,
-                        "minimumROIDimensions"
-                        | "geometryTolerance"
-                        | "additionalInfo"
-                        | "distances"
-                        | "symmetricalGLCM"
-                        | "gldm_a"
-                        | "weightingNorm" => {
+                        "minimumROIDimensions" => {
+                            let d = number(v, k, *l)?;
+                            if ![1.0, 2.0, 3.0].contains(&d) {
+                                return Err(err(*l, format!("minimumROIDimensions must be 1, 2 or 3, got {d}")));
+                            }
+                            s.minimum_roi_dimensions = d as usize;
+                        }
+                        "geometryTolerance" | "additionalInfo" | "distances" | "symmetricalGLCM" | "gldm_a" | "weightingNorm" => {
                             let default_ok = matches!((k.as_str(), v), ("distances", Yaml::List(d)) if d == &vec![Yaml::Number(1.0)])
                                 || matches!(
                                     (k.as_str(), v),
                                     ("symmetricalGLCM", Yaml::Bool(true)) | ("gldm_a", Yaml::Number(0.0)) | ("weightingNorm", Yaml::Null)
                                 )
-                                || matches!(k.as_str(), "minimumROIDimensions" | "geometryTolerance" | "additionalInfo");
+                                || matches!(k.as_str(), "geometryTolerance" | "additionalInfo");
                             if !default_ok {
                                 return Err(err(*l, format!("setting {k} = {v:?} is not supported yet (only pyradiomics' default)")));
                             }
                         }
-                        "normalize" => {
-                            if *v == Yaml::Bool(true) {
+                        "normalize" => match v {
+                            Yaml::Bool(true) => {
                                 s.normalize.get_or_insert(Normalize { scale: 1.0, outliers: None });
                             }
-                        }
+                            Yaml::Bool(false) => {}
+                            other => return Err(err(*l, format!("normalize must be true or false, got {other:?}"))),
+                        },
                         "normalizeScale" => {
                             let scale = number(v, k, *l)?;
                             if let Some(n) = &mut s.normalize {
@@ -224,13 +227,14 @@ pub fn settings_from_yaml(text: &str) -> Result<Settings, RadiomicsError> {
                             };
                             s.resegment.get_or_insert(Resegment { range: Vec::new(), mode, shape: false }).mode = mode;
                         }
-                        "resegmentShape" => {
-                            if let Yaml::Bool(b) = v {
+                        "resegmentShape" => match v {
+                            Yaml::Bool(b) => {
                                 s.resegment
                                     .get_or_insert(Resegment { range: Vec::new(), mode: ResegmentMode::Absolute, shape: *b })
                                     .shape = *b;
                             }
-                        }
+                            other => return Err(err(*l, format!("resegmentShape must be true or false, got {other:?}"))),
+                        },
                         "resampledPixelSpacing" => match v {
                             Yaml::Null => spacing = None,
                             Yaml::List(items) if items.len() == 3 => {
@@ -464,6 +468,10 @@ mod tests {
             ("imageType:\n  LoG:\n    sigmas: [1.0, 2.0]\n", "line 3", "sigmas"),
             ("imageType:\n  Gabor: {}\n", "line 2", "Gabor"),
             ("setting:\n  binWidth: wide\n", "line 2", "binWidth"),
+            // non-booleans used to switch normalisation off, or be ignored, silently
+            ("setting:\n  binWidth: 25\n  normalize: 1\n", "line 3", "normalize"),
+            ("setting:\n  resegmentShape: 1\n", "line 2", "resegmentShape"),
+            ("setting:\n  minimumROIDimensions: 4\n", "line 2", "minimumROIDimensions"),
         ];
         for (text, line, key) in cases {
             let e = settings_from_yaml(text).unwrap_err().to_string();

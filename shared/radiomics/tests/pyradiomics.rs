@@ -91,3 +91,22 @@ fn ngtdm_matches_pyradiomics() {
 fn shape_matches_pyradiomics() {
     check("shape", tacefusion_radiomics::shape::features, 1e-6);
 }
+
+#[test]
+fn a_line_roi_is_refused_unless_minimum_roi_dimensions_allows_it() {
+    // pyradiomics' minimumROIDimensions (default 2): a mask one voxel wide along two axes is an error
+    let image = read_nrrd(&data("lung1_image.nrrd")).unwrap();
+    let mut line = read_nrrd(&data("lung1_label.nrrd")).unwrap();
+    let g = line.geometry;
+    let first = line.data.iter().position(|&v| v == 1.0).unwrap();
+    line.data.iter_mut().for_each(|v| *v = 0.0);
+    for i in 0..5 {
+        line.data[first + i] = 1.0;
+    }
+    assert!(first % g.size[0] + 5 <= g.size[0], "the line stays in its row");
+    let settings = tacefusion_radiomics::params::settings_from_yaml("setting:\n  binWidth: 25\n").unwrap();
+    let e = tacefusion_radiomics::extract(&image, &line, &settings).unwrap_err().to_string();
+    assert!(e.contains("minimumROIDimensions asks for 2") && e.contains("along 1 axes"), "{e}");
+    let one = tacefusion_radiomics::params::settings_from_yaml("setting:\n  minimumROIDimensions: 1\n").unwrap();
+    assert!(tacefusion_radiomics::extract(&image, &line, &one).is_ok());
+}
