@@ -226,7 +226,9 @@ pub fn bin_edges(values: &[f64], discretization: Discretization) -> Result<Vec<f
                 _ => min - min.rem_euclid(w),
             };
             let high = max + 2.0 * w;
-            // numpy.arange(low, high, w): ceil((high - low) / w) values low + k w
+            // numpy.arange(low, high, w): ceil((high - low) / w) values low + k delta, delta being
+            // (low + w) - low as numpy takes it from its first two values (it differs from w by an
+            // ulp for widths like 0.1, which moves values lying on an edge)
             let count = ((high - low) / w).ceil();
             if count.is_nan() || count > MAX_BINS as f64 {
                 return Err(RadiomicsError::Setting {
@@ -235,7 +237,8 @@ pub fn bin_edges(values: &[f64], discretization: Discretization) -> Result<Vec<f
                 });
             }
             let count = count as usize;
-            let mut edges: Vec<f64> = (0..count).map(|k| low + k as f64 * w).collect();
+            let delta = (low + w) - low;
+            let mut edges: Vec<f64> = (0..count).map(|k| low + k as f64 * delta).collect();
             if edges.len() == 1 {
                 edges = vec![edges[0] - 0.5, edges[0] + 0.5];
             }

@@ -180,3 +180,25 @@ fn an_isolated_voxel_counts_in_the_ngtdm_as_pyradiomics_counts_it() {
         assert!(f.is_empty(), "{} disagreements:\n{}", f.len(), f.join("\n"));
     }
 }
+
+#[test]
+fn bin_edges_of_a_decimal_width_are_numpys() {
+    // integer intensities -1000..-980 binned by 0.1 and 0.3: values lie on bin edges, where numpy's arange
+    // (low + k ((low + w) - low)) and low + k w differ by an ulp and put them in different bins
+    let g = tacefusion_imaging::Geometry::axis_aligned([10, 10, 10], [1.0; 3], [0.0; 3]);
+    let image: Vec<i16> = (0..g.len()).map(|n| ((n % 10 + n / 10 % 10 + n / 100) % 21) as i16 - 1000).collect();
+    let mask: Vec<u8> = (0..g.len()).map(|n| [n % 10, n / 10 % 10, n / 100].iter().all(|&c| (2..8).contains(&c)) as u8).collect();
+    let dir = std::env::temp_dir().join(format!("tacefusion-peer-edges-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (image_file, mask_file) = (dir.join("ramp.nii.gz"), dir.join("cube.nii.gz"));
+    write_nifti(&image_file, &g, &VoxelData::I16(image)).unwrap();
+    write_nifti(&mask_file, &g, &VoxelData::U8(mask)).unwrap();
+    for width in ["0.1", "0.3"] {
+        let params =
+            format!("setting:\n  binWidth: {width}\nimageType:\n  Original: {{}}\nfeatureClass:\n  glcm:\n  glszm:\n  firstorder:\n");
+        let cases = [(format!("ramp-{width}"), image_file.clone(), mask_file.clone())];
+        if let Some(f) = compare_files(&params, &cases, 1e-9) {
+            assert!(f.is_empty(), "{} disagreements:\n{}", f.len(), f.join("\n"));
+        }
+    }
+}
