@@ -14,9 +14,16 @@ pub fn run(spec: &serde_json::Value) -> Result<Vec<OutputFile>, ExecError> {
     let (cohort, patient, phase) = (text(spec, "cohort")?, text(spec, "patient_id")?, text(spec, "phase")?);
     let (image, mask) = (text(spec, "image")?, text(spec, "mask")?);
     let s = spec.get("settings").ok_or_else(|| ExecError::BadInput("task spec has no settings".into()))?;
-    let sigmas: Vec<f64> =
-        s.get("log_sigmas_mm").and_then(|v| v.as_array()).map(|a| a.iter().filter_map(|x| x.as_f64()).collect()).unwrap_or_default();
-    let wavelet = s.get("wavelet").and_then(|v| v.as_bool()).unwrap_or(false);
+    // absent: none; anything but a list of numbers (or a boolean) is an error, not a setting dropped
+    let spec_err = |field: &str, e: &dyn std::fmt::Display| ExecError::BadInput(format!("task spec settings.{field}: {e}"));
+    let sigmas: Vec<f64> = match s.get("log_sigmas_mm") {
+        None => Vec::new(),
+        Some(v) => serde_json::from_value(v.clone()).map_err(|e| spec_err("log_sigmas_mm", &e))?,
+    };
+    let wavelet = match s.get("wavelet") {
+        None => false,
+        Some(v) => v.as_bool().ok_or_else(|| spec_err("wavelet", &format!("{v} is not true or false")))?,
+    };
     let settings = Settings {
         label: number(spec, "label")?,
         ..Settings::for_study(number(s, "bin_width")?, &sigmas, wavelet, number(s, "spacing_mm")?)
