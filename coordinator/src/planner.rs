@@ -139,6 +139,9 @@ fn plan_with(study: &Study, study_file: &Path, digests: &mut DigestCache, bundle
         "spacing_mm": study.preprocess.crop_spacing_mm.unwrap_or(study.preprocess.spacing_mm),
         "hu_window": study.preprocess.hu_window,
         "crop_size": study.preprocess.crop_size,
+        // the crop's array axes: the patient's (preprocess 2); bundles without it were trained on
+        // crops in each file's own axes
+        "axes": "LPS",
     });
     let mut radiomics_settings = json!({
         "bin_width": study.radiomics.bin_width,
@@ -154,6 +157,12 @@ fn plan_with(study: &Study, study_file: &Path, digests: &mut DigestCache, bundle
             let b = ModelBundle::from_bytes(&bytes).map_err(|e| err(e.to_string()))?;
             let settings = &b.header.settings;
             crop_settings = settings.get("crop").cloned().ok_or_else(|| err("its header has no crop settings".into()))?;
+            if crop_settings.get("axes").and_then(|a| a.as_str()) != Some("LPS") {
+                return Err(err(
+                    "its network was trained on crops in each file's own axes (before crops took the patient's LPS axes): retrain it"
+                        .into(),
+                ));
+            }
             radiomics_settings = settings.get("radiomics").cloned().ok_or_else(|| err("its header has no radiomic settings".into()))?;
             let phases: Vec<String> = serde_json::from_value(settings.get("phases").cloned().unwrap_or_default()).unwrap_or_default();
             for c in &study.cohorts {
@@ -424,6 +433,26 @@ mod tests {
         }
         assert!(after.contains_key("bootstrap/training/1250-1500"));
         assert_ne!(before["evaluate/training"], after["evaluate/training"], "the evaluation itself changed");
+    }
+
+    #[test]
+    fn a_bundle_trained_on_crops_in_file_axes_is_refused() {
+        let dir = std::env::temp_dir().join(format!("tacefusion-plan-axes-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let file = write_study(&dir, &["P1"]);
+        let study = Study::from_path(&file).unwrap();
+        let crop = json!({ "spacing_mm": 4.0, "hu_window": [-100.0, 300.0], "crop_size": [16, 16, 16] });
+        let settings = |crop: serde_json::Value| json!({ "crop": crop, "radiomics": {}, "phases": ["arterial", "portal_venous"] });
+        let old = dir.join("old.tfb");
+        std::fs::write(&old, tacefusion_core::bundle::ModelBundle::new("t", "0", settings(crop.clone()), vec![]).to_bytes()).unwrap();
+        let e = plan_validation(&study, &file, &mut DigestCache::default(), &old).unwrap_err().to_string();
+        assert!(e.contains("old.tfb") && e.contains("retrain"), "{e}");
+        let mut lps = crop;
+        lps["axes"] = json!("LPS");
+        let new = dir.join("new.tfb");
+        std::fs::write(&new, tacefusion_core::bundle::ModelBundle::new("t", "0", settings(lps), vec![]).to_bytes()).unwrap();
+        let planned = plan_validation(&study, &file, &mut DigestCache::default(), &new);
+        assert!(planned.as_ref().is_ok_and(|p| p.iter().any(|t| t.id == "preprocess/training/P1")), "{:?}", planned.err());
     }
 
     fn keys(file: &Path) -> Vec<(String, String)> {

@@ -78,18 +78,24 @@ impl Stage {
         match self {
             // 2: encephalopathy written with the clinical table's codes (grade1_2, grade3_4)
             Stage::Ingest => 2,
-            Stage::Preprocess => 1,
-            Stage::Radiomics => 1,
+            // 2: crops in the patient's LPS axes; DICOM BitsStored, NIfTI spatial units
+            Stage::Preprocess => 2,
+            // 2: pyradiomics' GLRLM directions, NGTDM lone voxels, numpy bin edges, the crop at the
+            // image's own spacing, minimumROIDimensions
+            Stage::Radiomics => 2,
             Stage::Train => 1,
             Stage::Score => 1,
-            Stage::Fusion => 1,
+            // 2: a non-finite feature or deep score leaves the patient unscored
+            Stage::Fusion => 2,
             Stage::Bundle => 1,
             Stage::Bootstrap => 1,
             // 2: the oracle, calibration and decision curves; intervals from the bootstrap tasks
             // 3: roc_curves
-            Stage::Evaluate => 3,
+            // 4: non-finite risks skipped, bootstrap_replicates counts finite ones, CRM HR guard
+            Stage::Evaluate => 4,
             // 2: the ESTIMATE stromal and immune scores (collection `estimate`)
-            Stage::Biology => 2,
+            // 3: GSVA on log2 values, MTX gene-expression features only, counts checked
+            Stage::Biology => 3,
             Stage::Noop => 1,
         }
     }
