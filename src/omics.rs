@@ -17,7 +17,8 @@ use tacefusion_omics::{Expression, MatchedSet, Scale, SetScores, gsva, match_set
 pub enum OmicsCommand {
     /// Single-sample GSEA of every gene set in every sample (sets x samples TSV).
     Ssgsea(SsgseaArgs),
-    /// GSVA (Gaussian kernel) of every gene set in every sample (sets x samples TSV).
+    /// GSVA (Gaussian kernel) of every gene set in every sample (sets x samples TSV), on the values as
+    /// given: give it log-scale values (the study's biology stage takes log2(CPM + 1) of counts).
     Gsva(SetArgs),
     /// scanpy's score_genes: one score per cell, in file order.
     ScoreGenes(ScoreArgs),

@@ -14,7 +14,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use tacefusion_core::bundle::ModelBundle;
 use tacefusion_core::study::PhaseFiles;
-use tacefusion_core::{Study, Table};
+use tacefusion_core::{CohortRole, Study, Table};
 
 use crate::task::{PlannedTask, Stage};
 
@@ -198,12 +198,15 @@ fn plan_with(study: &Study, study_file: &Path, digests: &mut DigestCache, bundle
         });
         let (mut preprocess, mut radiomics) = (Vec::new(), Vec::new());
         if let Some(images) = &cohort.images {
-            // the patients of the table, each once (a repeated id is ingest's exclusion); a table
-            // that cannot be read plans no patient of this cohort: its ingest task fails naming the
-            // file, and the other cohorts run
+            // the patients of the table, each once (a repeated id is ingest's exclusion); a validation
+            // cohort's table that cannot be read plans no patient of it: its ingest task fails naming
+            // the file, and the other cohorts run (the models' cohorts must be readable)
             let table = Table::from_csv_path(&clinical);
             let ids = match table.as_ref().map_err(|e| e.to_string()).and_then(|t| t.text_column("patient_id").map_err(|e| e.to_string())) {
                 Ok(ids) => ids,
+                Err(e) if matches!(cohort.role, CohortRole::Training | CohortRole::InternalValidation) => {
+                    return Err(input_err(&clinical, e));
+                }
                 Err(e) => {
                     tracing::warn!(cohort = %cohort.name, file = %clinical.display(), error = %e, "clinical table unreadable: no patient of this cohort is planned");
                     Vec::new()
@@ -415,6 +418,10 @@ mod tests {
             assert!(ids.iter().any(|id| id == want), "{want} not planned: {ids:?}");
         }
         assert!(!ids.iter().any(|id| id.starts_with("preprocess/ext") || id.starts_with("preprocess/gone")), "{ids:?}");
+        // the training cohort's table is the models': unreadable, the study is refused naming it
+        std::fs::write(dir.join("clinical/train.csv"), "patient_id,os_months\nP1,10,extra\n").unwrap();
+        let e = plan(&Study::from_path(&file).unwrap(), &file, &mut DigestCache::default()).unwrap_err().to_string();
+        assert!(e.contains("cohort training") && e.contains("train.csv"), "{e}");
     }
 
     #[test]

@@ -144,6 +144,10 @@ impl Expression {
         let mut rows: HashMap<String, usize> = HashMap::new();
         for record in records {
             let (line, record) = record?;
+            // a line of only spaces or tabs (as spreadsheets leave at the end) is blank
+            if record.iter().all(str::is_empty) {
+                continue;
+            }
             if record.len() != samples.len() + 1 {
                 return Err(bad(line, format!("{} fields, the header has {}", record.len(), samples.len() + 1)));
             }
@@ -203,6 +207,8 @@ mod tests {
             (r.genes.as_slice(), r.samples.as_slice(), r.get(1, 1)),
             (&["TP53".to_string(), "MYC".into()][..], &["S1".to_string(), "S2".into()][..], 7.0)
         );
+        let trailing = Expression::parse("\tS1\nG1\t2\n \t \n\t\n", false, Scale::Log2, "x.tsv").unwrap();
+        assert_eq!(trailing.genes, ["G1"]);
         let err = Expression::parse("\tS1\n\nG1\tx\n", false, Scale::Log2, "x.tsv").unwrap_err().to_string();
         assert!(err.contains("x.tsv:3: gene G1"), "{err}");
     }

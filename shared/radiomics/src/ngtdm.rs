@@ -15,14 +15,14 @@ use crate::roi::Roi;
 /// pyradiomics' Coarseness when Σ p_i s_i = 0.
 const MAX_COARSENESS: f64 = 1e6;
 
-/// The NGTDM, restricted to the gray levels with at least one valid neighbourhood.
+/// The NGTDM over the gray levels present (a voxel without a neighbour in the mask counts, s = 0).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Ngtdm {
     /// Gray-level value i of each entry.
     pub gray: Vec<f64>,
-    /// n_i: voxels of gray level i with at least one neighbour in the mask.
+    /// n_i: voxels of gray level i (those without a neighbour in the mask included).
     pub count: Vec<f64>,
-    /// s_i: Σ |i - neighbourhood average| over those voxels.
+    /// s_i: Σ |i - neighbourhood average| over those with a neighbour.
     pub diff: Vec<f64>,
 }
 
@@ -76,7 +76,7 @@ pub fn features(roi: &Roi) -> Vec<(&'static str, f64)> {
 /// The NGTDM features over the neighbours of `neighbourhood` (the 8 in-plane ones with `force2D`).
 pub fn features_in(roi: &Roi, neighbourhood: Neighbourhood) -> Vec<(&'static str, f64)> {
     let m = matrix(roi, neighbourhood);
-    // N_vp: voxels with a valid neighbourhood (0 only when no two mask voxels touch)
+    // N_vp: the voxels counted in the n_i (every voxel of the region)
     let nvp: f64 = m.count.iter().sum();
     let p: Vec<f64> = m.count.iter().map(|n| n / nvp).collect();
     let (i, s) = (&m.gray, &m.diff);
@@ -98,7 +98,7 @@ pub fn features_in(roi: &Roi, neighbourhood: Neighbourhood) -> Vec<(&'static str
     vec![
         ("Busyness", if busy_den != 0.0 { sum_ps / busy_den } else { 0.0 }),
         ("Coarseness", if sum_ps != 0.0 { 1.0 / sum_ps } else { MAX_COARSENESS }),
-        // pyradiomics divides by N_vp unguarded: NaN when no voxel has a neighbour in the mask
+        // pyradiomics divides by N_vp unguarded
         ("Complexity", complexity / nvp),
         ("Contrast", if div != 0.0 { contrast * sum_s / nvp / div } else { 0.0 }),
         ("Strength", if sum_s != 0.0 { strength / sum_s } else { 0.0 }),
@@ -132,8 +132,9 @@ mod tests {
             (&[&[2, 2], &[2, 2]], "Coarseness", MAX_COARSENESS),
             (&[&[2, 2], &[2, 2]], "Contrast", 0.0),
             (&[&[2, 2], &[2, 2]], "Strength", 0.0),
-            // the isolated voxel has no valid neighbourhood and is left out
-            (&[&[1, 1, 0, 3]], "Busyness", 0.0),
+            // the lone voxel (3) counts with s = 0, as pyradiomics: p = 1/3 each, Σ p s = 2/3 (leaving it
+            // out, IBSI's rule, gives p = 1/2 and Coarseness 1)
+            (&[&[1, 2, 0, 3]], "Coarseness", 1.5),
         ];
         for (image, name, want) in cases {
             let got = features(&roi_2d(image)).into_iter().find(|(n, _)| *n == name).unwrap().1;
