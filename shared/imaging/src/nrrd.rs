@@ -207,17 +207,21 @@ mod tests {
         assert!(label.data.contains(&1.0));
     }
 
-    #[test]
-    fn raw_encoding_and_truncation() {
+    /// A file `name` of `header` then `values` as little-endian shorts: its path and bytes.
+    fn short_nrrd(name: &str, header: &str, values: impl IntoIterator<Item = i16>) -> (PathBuf, Vec<u8>) {
         let dir = std::env::temp_dir().join(format!("tacefusion-nrrd-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let header = "NRRD0004\ntype: short\ndimension: 3\nspace: left-posterior-superior\nsizes: 2 2 2\nspace directions: (1,0,0) (0,2,0) (0,0,3)\nendian: little\nencoding: raw\nspace origin: (1,2,3)\n\n";
         let mut bytes = header.as_bytes().to_vec();
-        for v in 0i16..8 {
-            bytes.extend_from_slice(&(v * 10 - 20).to_le_bytes());
-        }
-        let path = dir.join("raw.nrrd");
+        values.into_iter().for_each(|v| bytes.extend_from_slice(&v.to_le_bytes()));
+        let path = dir.join(name);
         std::fs::write(&path, &bytes).unwrap();
+        (path, bytes)
+    }
+
+    #[test]
+    fn raw_encoding_and_truncation() {
+        let header = "NRRD0004\ntype: short\ndimension: 3\nspace: left-posterior-superior\nsizes: 2 2 2\nspace directions: (1,0,0) (0,2,0) (0,0,3)\nendian: little\nencoding: raw\nspace origin: (1,2,3)\n\n";
+        let (path, bytes) = short_nrrd("raw.nrrd", header, (0i16..8).map(|v| v * 10 - 20));
         let v = read_volume(&path).unwrap();
         assert_eq!(v.data, vec![-20.0, -10.0, 0.0, 10.0, 20.0, 30.0, 40.0, 50.0]);
         assert_eq!(v.geometry.spacing, [1.0, 2.0, 3.0]);
@@ -227,16 +231,9 @@ mod tests {
 
     #[test]
     fn crlf_headers_end_at_their_blank_line_and_detached_data_is_named() {
-        let dir = std::env::temp_dir().join(format!("tacefusion-nrrd-crlf-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
         let header = "NRRD0004\r\ntype: short\r\ndimension: 3\r\nspace: left-posterior-superior\r\nsizes: 2 2 2\r\nspace directions: (1,0,0) (0,1,0) (0,0,1)\r\nendian: little\r\nencoding: raw\r\nspace origin: (0,0,0)\r\n\r\n";
         // 2570 = 0x0A0A: every voxel's bytes read as a blank line "\n\n"
-        let mut bytes = header.as_bytes().to_vec();
-        for _ in 0..8 {
-            bytes.extend_from_slice(&2570i16.to_le_bytes());
-        }
-        let path = dir.join("crlf.nrrd");
-        std::fs::write(&path, &bytes).unwrap();
+        let (path, _) = short_nrrd("crlf.nrrd", header, [2570i16; 8]);
         assert_eq!(read_volume(&path).unwrap().data, vec![2570.0; 8]);
         for field in ["data file", "datafile"] {
             let detached = header.replace("encoding: raw", &format!("encoding: raw\r\n{field}: crlf.raw"));

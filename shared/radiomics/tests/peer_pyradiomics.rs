@@ -89,20 +89,32 @@ fn compare_files(params: &str, cases: &[(String, PathBuf, PathBuf)], tolerance: 
     Some(failures)
 }
 
+/// Fails with the disagreements of a comparison, if it ran.
+fn assert_agree(failures: Option<Vec<String>>) {
+    if let Some(f) = failures {
+        assert!(f.is_empty(), "{} disagreements:\n{}", f.len(), f.join("\n"));
+    }
+}
+
+/// `data` written as NIfTI file `name` on grid `g` in this test run's folder.
+fn written(name: &str, g: &tacefusion_imaging::Geometry, data: VoxelData) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tacefusion-peer-files-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(name);
+    write_nifti(&file, g, &data).unwrap();
+    file
+}
+
 #[test]
 fn point_filters_match_pyradiomics() {
     let params = "imageType:\n  Square: {}\n  SquareRoot: {}\n  Logarithm: {}\n  Exponential: {}\n";
-    if let Some(f) = compare(params, &["breast1", "lung1"], 1e-6) {
-        assert!(f.is_empty(), "{} disagreements:\n{}", f.len(), f.join("\n"));
-    }
+    assert_agree(compare(params, &["breast1", "lung1"], 1e-6));
 }
 
 #[test]
 fn wavelet_matches_pyradiomics() {
     let params = "imageType:\n  Wavelet: {}\n";
-    if let Some(f) = compare(params, &["breast1", "lung1"], 1e-6) {
-        assert!(f.is_empty(), "{} disagreements:\n{}", f.len(), f.join("\n"));
-    }
+    assert_agree(compare(params, &["breast1", "lung1"], 1e-6));
 }
 
 #[test]
@@ -112,9 +124,7 @@ fn log_matches_pyradiomics() {
     // LoG features per case agree to 2.1e-15 relative (firstorder Energy/TotalEnergy, summed in another
     // order; every other feature within 1e-15). 1e-12 keeps a margin for summation order only.
     let params = "imageType:\n  LoG:\n    sigma: [1.0, 3.0]\n";
-    if let Some(f) = compare(params, &["breast1", "lung1"], 1e-12) {
-        assert!(f.is_empty(), "{} disagreements:\n{}", f.len(), f.join("\n"));
-    }
+    assert_agree(compare(params, &["breast1", "lung1"], 1e-12));
 }
 
 #[test]
@@ -122,9 +132,7 @@ fn pre_cropped_filters_match_pyradiomics() {
     // preCrop cuts the image to the ROI's box padded by padDistance voxels before filtering: the LoG and
     // wavelet responses near the crop's faces differ from the whole image's, so this checks the crop itself.
     let params = "setting:\n  preCrop: true\n  padDistance: 3\nimageType:\n  Original: {}\n  LoG:\n    sigma: [1.0]\n  Wavelet: {}\n";
-    if let Some(f) = compare(params, &["breast1", "lung1"], 1e-9) {
-        assert!(f.is_empty(), "{} disagreements:\n{}", f.len(), f.join("\n"));
-    }
+    assert_agree(compare(params, &["breast1", "lung1"], 1e-9));
 }
 
 #[test]
@@ -132,9 +140,7 @@ fn resampling_to_the_images_own_spacing_crops_like_pyradiomics() {
     // lung1 is at 0.5703125 x 0.5703125 x 5 mm: nothing to interpolate, but the image is still cut to
     // the ROI's box padded by padDistance (5), which the LoG response near the faces shows
     let params = "setting:\n  resampledPixelSpacing: [0.5703125, 0.5703125, 5.0]\nimageType:\n  Original: {}\n  LoG:\n    sigma: [3.0]\n";
-    if let Some(f) = compare(params, &["lung1"], 1e-9) {
-        assert!(f.is_empty(), "{} disagreements:\n{}", f.len(), f.join("\n"));
-    }
+    assert_agree(compare(params, &["lung1"], 1e-9));
 }
 
 #[test]
@@ -147,14 +153,9 @@ fn a_single_slice_roi_matches_pyradiomics() {
     let in_slice = |k: usize| mask.data[k * plane..(k + 1) * plane].iter().filter(|&&v| v == 1.0).count();
     let k = (0..g.size[2]).max_by_key(|&k| in_slice(k)).unwrap();
     let one: Vec<u8> = (0..g.len()).map(|n| (n / plane == k && mask.data[n] == 1.0) as u8).collect();
-    let dir = std::env::temp_dir().join(format!("tacefusion-peer-slice-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("lung1_one_slice.nii.gz");
-    write_nifti(&file, &g, &VoxelData::U8(one)).unwrap();
+    let file = written("lung1_one_slice.nii.gz", &g, VoxelData::U8(one));
     let cases = [("lung1-slice".to_string(), data("lung1_image.nrrd"), file)];
-    if let Some(f) = compare_files("imageType:\n  Original: {}\nfeatureClass:\n  glrlm:\n  firstorder:\n", &cases, 1e-9) {
-        assert!(f.is_empty(), "{} disagreements:\n{}", f.len(), f.join("\n"));
-    }
+    assert_agree(compare_files("imageType:\n  Original: {}\nfeatureClass:\n  glrlm:\n  firstorder:\n", &cases, 1e-9));
 }
 
 #[test]
@@ -171,14 +172,9 @@ fn an_isolated_voxel_counts_in_the_ngtdm_as_pyradiomics_counts_it() {
     assert!(alone, "the planted voxel has a mask neighbour");
     let mut planted: Vec<u8> = mask.data.iter().map(|&v| (v == 1.0) as u8).collect();
     planted[g.index(i, j, k)] = 1;
-    let dir = std::env::temp_dir().join(format!("tacefusion-peer-alone-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("lung1_and_one.nii.gz");
-    write_nifti(&file, &g, &VoxelData::U8(planted)).unwrap();
+    let file = written("lung1_and_one.nii.gz", &g, VoxelData::U8(planted));
     let cases = [("lung1-alone".to_string(), data("lung1_image.nrrd"), file)];
-    if let Some(f) = compare_files("imageType:\n  Original: {}\nfeatureClass:\n  ngtdm:\n", &cases, 1e-9) {
-        assert!(f.is_empty(), "{} disagreements:\n{}", f.len(), f.join("\n"));
-    }
+    assert_agree(compare_files("imageType:\n  Original: {}\nfeatureClass:\n  ngtdm:\n", &cases, 1e-9));
 }
 
 #[test]
@@ -188,17 +184,11 @@ fn bin_edges_of_a_decimal_width_are_numpys() {
     let g = tacefusion_imaging::Geometry::axis_aligned([10, 10, 10], [1.0; 3], [0.0; 3]);
     let image: Vec<i16> = (0..g.len()).map(|n| ((n % 10 + n / 10 % 10 + n / 100) % 21) as i16 - 1000).collect();
     let mask: Vec<u8> = (0..g.len()).map(|n| [n % 10, n / 10 % 10, n / 100].iter().all(|&c| (2..8).contains(&c)) as u8).collect();
-    let dir = std::env::temp_dir().join(format!("tacefusion-peer-edges-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let (image_file, mask_file) = (dir.join("ramp.nii.gz"), dir.join("cube.nii.gz"));
-    write_nifti(&image_file, &g, &VoxelData::I16(image)).unwrap();
-    write_nifti(&mask_file, &g, &VoxelData::U8(mask)).unwrap();
+    let (image_file, mask_file) = (written("ramp.nii.gz", &g, VoxelData::I16(image)), written("cube.nii.gz", &g, VoxelData::U8(mask)));
     for width in ["0.1", "0.3"] {
         let params =
             format!("setting:\n  binWidth: {width}\nimageType:\n  Original: {{}}\nfeatureClass:\n  glcm:\n  glszm:\n  firstorder:\n");
         let cases = [(format!("ramp-{width}"), image_file.clone(), mask_file.clone())];
-        if let Some(f) = compare_files(&params, &cases, 1e-9) {
-            assert!(f.is_empty(), "{} disagreements:\n{}", f.len(), f.join("\n"));
-        }
+        assert_agree(compare_files(&params, &cases, 1e-9));
     }
 }

@@ -150,8 +150,7 @@ pub fn run(spec: &serde_json::Value, inputs: &[InputFile]) -> Result<Vec<OutputF
             }
             // hazard ratio of each group against low risk, when the low group is there with an
             // event (else the ratio is unbounded: a number like 5.6e12 with CI 0 to inf)
-            let low_has_events = (0..idx.len()).any(|k| groups[k] == 0 && data.event()[k]);
-            if m.name == "crm" && low_has_events {
+            if m.name == "crm" && (0..idx.len()).any(|k| groups[k] == 0 && data.event()[k]) {
                 let present: Vec<i64> = labels.iter().map(|l| l.0).filter(|&g| g > 0).collect();
                 let columns: Vec<Vec<f64>> = present.iter().map(|&g| groups.iter().map(|&x| (x == g) as u8 as f64).collect()).collect();
                 let names: Vec<String> = present.iter().map(|&g| format!("hr_{}_vs_low", GROUPS[g as usize])).collect();
