@@ -5,10 +5,7 @@
 //! settings did not change keeps its key, so a resubmission does no work and a new patient adds
 //! only its own tasks and the cohort's fan-in tasks.
 
-use std::collections::HashMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -20,6 +17,9 @@ use crate::task::{PlannedTask, Stage};
 
 mod biology;
 mod deep;
+mod digest;
+
+pub use digest::DigestCache;
 
 /// Why a study could not be planned.
 #[derive(Debug, thiserror::Error)]
@@ -42,42 +42,6 @@ pub enum PlanError {
         /// What failed.
         detail: String,
     },
-}
-
-/// Content digests of input files, remembered by (path, size, modification time) so that a
-/// resubmission does not read every CT again.
-#[derive(Debug, Default)]
-pub struct DigestCache {
-    known: HashMap<(PathBuf, u64, Option<SystemTime>), String>,
-}
-
-impl DigestCache {
-    /// Hex SHA-256 of a file's content, or `missing:<path>` when it does not exist (the task that
-    /// reads it then fails with a clear error, and a file that appears later changes the key).
-    pub fn digest(&mut self, path: &Path) -> std::io::Result<String> {
-        let meta = match std::fs::metadata(path) {
-            Ok(m) => m,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(format!("missing:{}", path.display())),
-            Err(e) => return Err(e),
-        };
-        let id = (path.to_path_buf(), meta.len(), meta.modified().ok());
-        if let Some(d) = self.known.get(&id) {
-            return Ok(d.clone());
-        }
-        let mut file = std::fs::File::open(path)?;
-        let mut hasher = Sha256::new();
-        let mut buf = vec![0u8; 1 << 16];
-        loop {
-            let n = file.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buf[..n]);
-        }
-        let d = hex(&hasher.finalize());
-        self.known.insert(id, d.clone());
-        Ok(d)
-    }
 }
 
 /// Lower-case hex of bytes.
@@ -378,6 +342,8 @@ fn plan_with(study: &Study, study_file: &Path, digests: &mut DigestCache, bundle
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use super::*;
 
     fn write_study(dir: &Path, patients: &[&str]) -> PathBuf {

@@ -59,10 +59,13 @@ fn a_worker_stopped_mid_lease_request_gives_the_leases_back() {
             released.recv().unwrap();
         });
         is_locked.recv().unwrap();
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        // While the lock is held a runtime thread waits on it, and Tokio's timers may not be turned
+        // (the driver is taken by a thread that parks, and a blocked one never does): these waits are
+        // the thread's own, or this future would wait for ever on a timer that never fires.
+        std::thread::sleep(Duration::from_millis(300));
         // the stop comes while the request is in flight; then the coordinator answers it with a lease
         stop.send(()).unwrap();
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        std::thread::sleep(Duration::from_millis(200));
         release.send(()).unwrap();
         holder.join().unwrap();
         let report = worker.await.unwrap().unwrap();

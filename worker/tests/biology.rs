@@ -201,7 +201,8 @@ fn single_cells_from_h5ad_and_mtx_agree_and_show_the_planted_scores() {
             indptr.push(indices.len() as u64);
             barcodes.push(format!("P{p}_{c:03}"));
             patients.push(format!("P{p}"));
-            cell_types.push(types[t]);
+            // one cell without a cell type: in no comparison, and listed
+            cell_types.push(if p == 5 && c == 39 { "" } else { types[t] });
         }
     }
     let labels: Vec<&str> = patients.iter().map(String::as_str).collect();
@@ -235,6 +236,13 @@ fn single_cells_from_h5ad_and_mtx_agree_and_show_the_planted_scores() {
         let planted = if score[k] == "hypoxia" { diff[k] > 0.0 } else { ty[k] == "CD8+ cytotoxic T" && diff[k] < 0.0 };
         assert!(planted && (p[k] - 0.1).abs() < 1e-12, "{} of {}: {} p {}", score[k], ty[k], diff[k], p[k]);
     }
+    // the default cytotoxic types are CD8+ cytotoxic T and NK: no cell is NK, which is listed
+    let ex = table(&from_h5ad, "exclusions");
+    let (kind, field, reason) = (texts(&ex, "kind"), texts(&ex, "field"), texts(&ex, "reason"));
+    assert_eq!(kind, ["no_cell_label", "no_cell_type"], "{reason:?}");
+    assert_eq!(field, ["cell_type", "cytotoxic_cell_types"]);
+    assert!(reason[0].starts_with("1 cells have no cell_type label"), "{}", reason[0]);
+    assert!(reason[1].contains("\"NK\"") && reason[1].contains("labels here: CD8+ cytotoxic T, malignant hepatocyte"), "{}", reason[1]);
 }
 
 #[test]

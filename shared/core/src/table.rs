@@ -62,18 +62,55 @@ pub struct Table {
 /// Cell spellings read as a missing value.
 pub const MISSING_SPELLINGS: &[&str] = &["", "NA", "NaN", "nan", "N/A", "."];
 
+/// The line of a byte offset in a file, counted on from the last offset asked (offsets come in
+/// file order): line breaks are LF, CRLF or a lone CR; a record's offset may lie before the blank
+/// lines that precede it, which count too.
+struct LineCounter<'a> {
+    text: &'a [u8],
+    at: usize,
+    line: usize,
+}
+
+impl LineCounter<'_> {
+    fn line_at(&mut self, byte: u64) -> usize {
+        let mut byte = (byte as usize).clamp(self.at, self.text.len());
+        while matches!(self.text.get(byte), Some(b'\n' | b'\r')) {
+            byte += 1;
+        }
+        let seen = &self.text[self.at..byte];
+        let breaks = seen.iter().enumerate().filter(|&(i, &b)| b == b'\n' || (b == b'\r' && seen.get(i + 1) != Some(&b'\n'))).count();
+        self.line += breaks;
+        self.at = byte;
+        self.line
+    }
+}
+
 impl Table {
     /// Reads a whole CSV file (comma-separated, one header row).
     pub fn from_csv_path(path: impl AsRef<Path>) -> Result<Self, TableError> {
         let path = path.as_ref();
-        let read_err = |e: csv::Error| TableError::Read { file: path.to_path_buf(), message: e.to_string() };
-        let mut reader = csv::ReaderBuilder::new().flexible(false).from_path(path).map_err(read_err)?;
-        let header: Vec<String> = reader.headers().map_err(read_err)?.iter().map(|s| s.trim().to_string()).collect();
+        let bytes = std::fs::read(path).map_err(|e| TableError::Read { file: path.to_path_buf(), message: e.to_string() })?;
+        // lines are counted here from each record's byte offset: the csv crate counts a CRLF line
+        // ending as no line (BurntSushi/rust-csv#395), and tables exported on Windows end so
+        let mut lines_before = LineCounter { text: &bytes, at: 0, line: 1 };
+        let read_err = |e: csv::Error, lines_before: &mut LineCounter| {
+            let message = match (e.kind(), e.position()) {
+                (csv::ErrorKind::UnequalLengths { expected_len, len, .. }, Some(p)) => {
+                    format!("line {}: {len} fields where the header has {expected_len}", lines_before.line_at(p.byte()))
+                }
+                (_, Some(p)) => format!("line {}: {e}", lines_before.line_at(p.byte())),
+                _ => e.to_string(),
+            };
+            TableError::Read { file: path.to_path_buf(), message }
+        };
+        let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(&bytes[..]);
+        let header: Vec<String> =
+            reader.headers().map_err(|e| read_err(e, &mut lines_before))?.iter().map(|s| s.trim().to_string()).collect();
         let mut rows = Vec::new();
         let mut lines = Vec::new();
         for record in reader.records() {
-            let record = record.map_err(read_err)?;
-            lines.push(record.position().map_or(rows.len() + 2, |p| p.line() as usize));
+            let record = record.map_err(|e| read_err(e, &mut lines_before))?;
+            lines.push(record.position().map_or(rows.len() + 2, |p| lines_before.line_at(p.byte())));
             rows.push(record.iter().map(str::to_string).collect());
         }
         if header.is_empty() || rows.is_empty() {
@@ -182,11 +219,24 @@ mod tests {
     }
 
     #[test]
-    fn line_numbers_survive_blank_lines_and_multi_line_fields() {
-        let path = write("lines.csv", "t,note\n1,a\n\n2,\"two\nlines\"\nx,b\n");
-        let table = Table::from_csv_path(&path).unwrap();
-        let err = table.numeric_column("t").unwrap_err().to_string();
-        assert!(err.contains("line 6"), "{err}");
+    fn line_numbers_survive_blank_lines_multi_line_fields_and_any_line_ending() {
+        // (file, line of the bad `t`, line of the row of the wrong length)
+        let cases = [
+            ("t,note\n1,a\n\n2,\"two\nlines\"\nx,b\n", 6),
+            ("t,note\r\n1,a\r\n\r\n2,\"two\r\nlines\"\r\nx,b\r\n", 6),
+            ("t,note\r1,a\r\r2,\"two\rlines\"\rx,b\r", 6),
+            ("t,note\r\n1,a\r\nx,b\r\n", 3),
+            ("\r\nt,note\r\n1,a\r\nx,b", 4),
+        ];
+        for (i, (text, line)) in cases.into_iter().enumerate() {
+            let table = Table::from_csv_path(write(&format!("lines{i}.csv"), text)).unwrap();
+            let err = table.numeric_column("t").unwrap_err().to_string();
+            assert!(err.contains(&format!("line {line},")), "{text:?}: {err}");
+            let ending = if text.ends_with(['\n', '\r']) { "" } else { "\r\n" };
+            let short = write(&format!("short{i}.csv"), &format!("{text}{ending}3\r\n"));
+            let err = Table::from_csv_path(&short).unwrap_err().to_string();
+            assert!(err.contains(&format!("line {}: 1 fields where the header has 2", line + 1)), "{text:?}: {err}");
+        }
     }
 
     #[test]

@@ -30,6 +30,22 @@ impl CsrChunk {
         (self.indptr[r]..self.indptr[r + 1]).map(move |k| (self.indices[k] as usize, self.data[k]))
     }
 
+    /// Copies of consecutive runs of at most `cells_per_chunk` of the chunk's cells, each passed to `f`.
+    pub fn for_each_slice(&self, cells_per_chunk: usize, f: &mut dyn FnMut(&CsrChunk) -> Result<(), OmicsError>) -> Result<(), OmicsError> {
+        let step = cells_per_chunk.max(1);
+        for first in (0..self.cells()).step_by(step) {
+            let last = (first + step).min(self.cells());
+            let (a, b) = (self.indptr[first], self.indptr[last]);
+            f(&CsrChunk {
+                first_cell: self.first_cell + first,
+                indptr: self.indptr[first..=last].iter().map(|p| p - a).collect(),
+                indices: self.indices[a..b].to_vec(),
+                data: self.data[a..b].to_vec(),
+            })?;
+        }
+        Ok(())
+    }
+
     /// A dense block (cells x `genes`, row-major), zeros left out.
     pub fn from_dense(first_cell: usize, genes: usize, values: &[f32]) -> Self {
         let mut chunk = CsrChunk { first_cell, indptr: vec![0], indices: Vec::new(), data: Vec::new() };
@@ -77,24 +93,15 @@ impl CellSource for CellMatrix {
             // one chunk: the matrix itself, not a copy
             return f(&self.csr);
         }
-        let step = cells_per_chunk.max(1);
-        for first in (0..self.n_cells()).step_by(step) {
-            let last = (first + step).min(self.n_cells());
-            let (a, b) = (self.csr.indptr[first], self.csr.indptr[last]);
-            f(&CsrChunk {
-                first_cell: first,
-                indptr: self.csr.indptr[first..=last].iter().map(|p| p - a).collect(),
-                indices: self.csr.indices[a..b].to_vec(),
-                data: self.csr.data[a..b].to_vec(),
-            })?;
-        }
-        Ok(())
+        self.csr.for_each_slice(cells_per_chunk, f)
     }
 }
 
 /// Counts made log-normalised on the fly: each cell scaled to `target_sum` in total, then
 /// `ln(1 + x)`. A negative or non-finite value is an error naming the cell and the gene: such data
 /// are not counts (already scaled or log-normalised), and normalising them would give NaN scores.
+/// So is a chunk whose stored values are mostly not whole numbers (log-normalised data normalised
+/// again would score without an error, but wrongly).
 pub struct Normalized<S> {
     /// The counts.
     pub source: S,
@@ -114,6 +121,23 @@ impl<S: CellSource> CellSource for Normalized<S> {
     fn for_each_chunk(&self, cells_per_chunk: usize, f: &mut dyn FnMut(&CsrChunk) -> Result<(), OmicsError>) -> Result<(), OmicsError> {
         let genes = self.source.genes();
         self.source.for_each_chunk(cells_per_chunk, &mut |chunk| {
+            // log-normalised values are positive too: most stored values not whole numbers is the
+            // sign (counts are whole, or nearly all so after an EM quantifier)
+            let fractional = chunk.data.iter().filter(|v| v.fract() != 0.0).count();
+            if 2 * fractional > chunk.data.len() {
+                let k = chunk.data.iter().position(|v| v.fract() != 0.0).unwrap_or(0);
+                let r = chunk.indptr.partition_point(|&p| p <= k) - 1;
+                return Err(OmicsError::Invalid(format!(
+                    "cells {} to {} (0-based): {fractional} of {} stored values are not whole numbers (cell {}, gene {}: {}): \
+                     these are not counts; for log-normalised data set log_normalized = true",
+                    chunk.first_cell,
+                    chunk.first_cell + chunk.cells() - 1,
+                    chunk.data.len(),
+                    chunk.first_cell + r,
+                    genes.get(chunk.indices[k] as usize).map_or("?", |g| g.as_str()),
+                    chunk.data[k]
+                )));
+            }
             let mut out = chunk.clone();
             for r in 0..chunk.cells() {
                 let range = chunk.indptr[r]..chunk.indptr[r + 1];
@@ -164,5 +188,19 @@ mod tests {
             let e = seen(matrix(bad)).unwrap_err().to_string();
             assert!(e.contains("cell 1 (0-based), gene B") && e.contains("not a count") && e.contains("log_normalized"), "{e}");
         }
+        // one fractional value of four (an EM quantifier's count) is still counts; three of four are not
+        assert!(seen(matrix(2.5)).is_ok());
+        let logged = CellMatrix {
+            genes: vec!["A".into(), "B".into()],
+            csr: CsrChunk { first_cell: 0, indptr: vec![0, 2, 4], indices: vec![0, 1, 0, 1], data: vec![1.0, 0.69, 1.1, 2.3] },
+        };
+        let mut chunks = 0;
+        let e = Normalized { source: logged, target_sum: 4.0 }.for_each_chunk(2, &mut |_| {
+            chunks += 1;
+            Ok(())
+        });
+        let e = e.unwrap_err().to_string();
+        assert!(e.contains("3 of 4 stored values are not whole numbers") && e.contains("cell 0, gene B: 0.69"), "{e}");
+        assert!(e.contains("log_normalized = true") && chunks == 0, "{e}");
     }
 }

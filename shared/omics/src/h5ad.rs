@@ -3,7 +3,8 @@
 //! decoded). The current layout (anndata >= 0.8, and 0.7's categoricals under `obs/__categories`)
 //! and the legacy one (anndata < 0.7: `legacy.rs`) are both read. A CSR or dense matrix is streamed
 //! by chunks of cells, so a file of a million cells is never held twice; a CSC matrix is read whole
-//! and transposed.
+//! and transposed, then passed on in chunks too. Stored arrays shorter or longer than the pointers
+//! say are errors naming the field.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -123,8 +124,8 @@ impl H5ad {
         self.index("obs")
     }
 
-    /// An `obs` column as text: a categorical's labels (a missing code, -1, as ""), or a string
-    /// array.
+    /// An `obs` column as text: a categorical's labels (a missing code, -1, as ""), or a string,
+    /// integer, float or boolean array, plain or nullable (a masked entry as "").
     pub fn obs_column(&self, name: &str) -> Result<Vec<String>, OmicsError> {
         let field = format!("obs/{name}");
         if self.legacy {
@@ -136,8 +137,20 @@ impl H5ad {
                 column => Ok(column.into_text()),
             };
         }
-        if self.file.group(&field).is_ok() {
-            let categories = self.strings(&format!("{field}/categories"))?;
+        if let Ok(group) = self.file.group(&field) {
+            let kind = group.attrs().ok().and_then(|a| text_attr(&a, "encoding-type")).unwrap_or_default();
+            if kind.starts_with("nullable-") {
+                // pandas' Int64 / boolean / string arrays: values, and a mask true where missing
+                let mask_field = format!("{field}/mask");
+                let mask = self.file.dataset(&mask_field).and_then(|d| d.read_u8()).map_err(|e| self.err(&mask_field, e))?;
+                let mut values = self.column(&format!("{field}/values"))?;
+                if mask.len() != values.len() {
+                    return Err(self.err(&mask_field, format!("{} mask entries for {} values", mask.len(), values.len())));
+                }
+                values.iter_mut().zip(mask).filter(|(_, m)| *m != 0).for_each(|(v, _)| v.clear());
+                return Ok(values);
+            }
+            let categories = self.column(&format!("{field}/categories"))?;
             let codes_field = format!("{field}/codes");
             let codes = self.file.dataset(&codes_field).and_then(|d| d.read_i64()).map_err(|e| self.err(&codes_field, e))?;
             return self.decode(&codes_field, &codes, &categories);
@@ -146,9 +159,39 @@ impl H5ad {
         let categories = format!("obs/__categories/{name}");
         if self.file.dataset(&categories).is_ok() {
             let codes = self.file.dataset(&field).and_then(|d| d.read_i64()).map_err(|e| self.err(&field, e))?;
-            return self.decode(&field, &codes, &self.strings(&categories)?);
+            return self.decode(&field, &codes, &self.column(&categories)?);
         }
-        self.strings(&field)
+        self.column(&field)
+    }
+
+    /// A one-dimensional dataset as text: strings as they are, integers written out, floats as
+    /// Python writes them (`1.5`, `2.0`; NaN as missing, ""), booleans `True` / `False` (as pandas
+    /// prints them, so labels read the same whatever type the writer gave the column).
+    fn column(&self, field: &str) -> Result<Vec<String>, OmicsError> {
+        let d = self.file.dataset(field).map_err(|e| self.err(field, e))?;
+        match d.datatype().map_err(|e| self.err(field, e))? {
+            hdf5_pure::Datatype::FixedPoint { .. } => {
+                Ok(d.read_i64().map_err(|e| self.err(field, e))?.iter().map(|v| v.to_string()).collect())
+            }
+            hdf5_pure::Datatype::FloatingPoint { .. } => Ok(d
+                .read_f64()
+                .map_err(|e| self.err(field, e))?
+                .iter()
+                .map(|v| match v {
+                    v if v.is_nan() => String::new(),
+                    v if v.fract() == 0.0 && v.abs() < 1e16 => format!("{v:.1}"),
+                    v => v.to_string(),
+                })
+                .collect()),
+            // h5py writes numpy booleans as an enumeration FALSE = 0, TRUE = 1 over int8
+            hdf5_pure::Datatype::Enumeration { .. } => Ok(d
+                .read_u8()
+                .map_err(|e| self.err(field, e))?
+                .iter()
+                .map(|&v| if v != 0 { "True" } else { "False" }.to_string())
+                .collect()),
+            _ => self.strings(field),
+        }
     }
 
     fn storage(&self, field: &str) -> Result<(Storage, [usize; 2]), OmicsError> {
@@ -220,10 +263,29 @@ impl H5adCells<'_> {
         let stored =
             self.file.file.dataset(&format!("{}/data", self.field)).and_then(|d| d.shape()).map_err(|e| self.file.err(&field, e))?;
         let nnz = stored.first().copied().unwrap_or(0) as i64;
+        if p.len() != count + 1 {
+            return Err(self.file.err(&field, format!("{} pointers for {count} rows (want {})", p.len(), count + 1)));
+        }
         if p.first() != Some(&0) || p.windows(2).any(|w| w[1] < w[0]) || p.last() != Some(&nnz) {
             return Err(self.file.err(&field, format!("pointers must rise from 0 to the {nnz} stored values")));
         }
+        let field = format!("{}/indices", self.field);
+        let indices = self.file.file.dataset(&field).and_then(|d| d.shape()).map_err(|e| self.file.err(&field, e))?;
+        if indices.first().copied().unwrap_or(0) as i64 != nnz {
+            return Err(self.file.err(&field, format!("{} indices for {nnz} stored values", indices.first().copied().unwrap_or(0))));
+        }
         Ok(p)
+    }
+
+    /// The stored values `a..b` (indices and data), checked to be all there.
+    fn stored(&self, a: u64, b: u64) -> Result<(Vec<i64>, Vec<f32>), OmicsError> {
+        let (indices, data) = (self.read_ints("indices", a, b - a)?, self.read_data(a, b - a)?);
+        for (name, len) in [("indices", indices.len()), ("data", data.len())] {
+            if len as u64 != b - a {
+                return Err(self.file.err(&format!("{}/{name}", self.field), format!("{len} values read where {} are stored", b - a)));
+            }
+        }
+        Ok((indices, data))
     }
 
     /// A CSC matrix read whole and turned into CSR.
@@ -231,7 +293,7 @@ impl H5adCells<'_> {
         let [cells, genes] = self.shape;
         let indptr = self.pointers(genes)?;
         let nnz = *indptr.last().unwrap_or(&0) as u64;
-        let (rows, data) = (self.read_ints("indices", 0, nnz)?, self.read_data(0, nnz)?);
+        let (rows, data) = self.stored(0, nnz)?;
         let mut count = vec![0usize; cells + 1];
         for &r in &rows {
             if r < 0 || r as usize >= cells {
@@ -269,12 +331,15 @@ impl CellSource for H5adCells<'_> {
         let [cells, genes] = self.shape;
         let step = cells_per_chunk.max(1);
         match self.storage {
-            Storage::Csc => f(&self.csc_as_csr()?),
+            Storage::Csc => self.csc_as_csr()?.for_each_slice(step, f),
             Storage::Dense => {
                 let d = self.file.file.dataset(&self.field).map_err(|e| self.file.err(&self.field, e))?;
                 for first in (0..cells).step_by(step) {
                     let n = step.min(cells - first);
                     let values = d.read_f32_rows(first as u64, n as u64).map_err(|e| self.file.err(&self.field, e))?;
+                    if values.len() != n * genes {
+                        return Err(self.file.err(&self.field, format!("{} values read for {n} cells x {genes} genes", values.len())));
+                    }
                     f(&CsrChunk::from_dense(first, genes, &values))?;
                 }
                 Ok(())
@@ -284,8 +349,7 @@ impl CellSource for H5adCells<'_> {
                 for first in (0..cells).step_by(step) {
                     let last = (first + step).min(cells);
                     let (a, b) = (indptr[first] as u64, indptr[last] as u64);
-                    let indices = self.read_ints("indices", a, b - a)?;
-                    let data = self.read_data(a, b - a)?;
+                    let (indices, data) = self.stored(a, b)?;
                     let mut columns = Vec::with_capacity(indices.len());
                     for &g in &indices {
                         if g < 0 || g as usize >= genes {

@@ -9,7 +9,7 @@ mod common;
 
 use std::path::PathBuf;
 
-use tacefusion_omics::cells::{CellSource, Normalized};
+use tacefusion_omics::cells::{CellSource, CsrChunk, Normalized};
 use tacefusion_omics::h5ad::H5ad;
 use tacefusion_omics::score_genes::{ScoreGenesOptions, score_genes};
 use tacefusion_omics::score_tensor::score_genes_on;
@@ -172,9 +172,8 @@ fn the_burn_backend_scores_what_the_cpu_scores() {
             assert!(worst < 1e-5, "raw {raw}, ctrl_size {}: largest difference {worst}", options.ctrl_size);
         }
     }
-    // counts made log-normalised on the fly (expm1 of .raw is not counts, but any non-negative matrix is)
-    let cells = file.cells(true).unwrap();
-    let normalized = Normalized { source: cells, target_sum: 1e4 };
+    // counts made log-normalised on the fly (counts made up from .raw: round(10 expm1(x)))
+    let normalized = Normalized { source: MadeUpCounts(file.cells(true).unwrap()), target_sum: 1e4 };
     let options = ScoreGenesOptions::default();
     let (cpu, tensor) = (
         score_genes(&normalized, &genes, &options).unwrap(),
@@ -182,4 +181,38 @@ fn the_burn_backend_scores_what_the_cpu_scores() {
     );
     let worst = cpu.scores.iter().zip(&tensor.scores).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
     assert!(worst < 1e-5, "normalised: largest difference {worst}");
+}
+
+/// Whole numbers from a log-normalised matrix, for the normalising path: round(10 expm1(x)).
+struct MadeUpCounts<S>(S);
+
+impl<S: CellSource> CellSource for MadeUpCounts<S> {
+    fn genes(&self) -> &[String] {
+        self.0.genes()
+    }
+
+    fn n_cells(&self) -> usize {
+        self.0.n_cells()
+    }
+
+    fn for_each_chunk(
+        &self,
+        cells_per_chunk: usize,
+        f: &mut dyn FnMut(&CsrChunk) -> Result<(), tacefusion_omics::OmicsError>,
+    ) -> Result<(), tacefusion_omics::OmicsError> {
+        self.0.for_each_chunk(cells_per_chunk, &mut |chunk| {
+            let mut counts = chunk.clone();
+            counts.data.iter_mut().for_each(|v| *v = (10.0 * v.exp_m1()).round());
+            f(&counts)
+        })
+    }
+}
+
+#[test]
+fn log_normalised_values_are_not_normalised_again() {
+    let file = H5ad::open(data("pbmc68k_reduced_modern.h5ad")).unwrap();
+    let genes: Vec<String> = GENES.iter().map(|s| s.to_string()).collect();
+    let twice = Normalized { source: file.cells(true).unwrap(), target_sum: 1e4 };
+    let e = score_genes(&twice, &genes, &ScoreGenesOptions::default()).unwrap_err().to_string();
+    assert!(e.contains("not whole numbers") && e.contains("log_normalized = true"), "{e}");
 }

@@ -9,7 +9,7 @@ use tacefusion_imaging::interpolate::Interpolation;
 use tacefusion_imaging::resample::{PixelCast, bounding_box, bspline_resample, nearest_resample, pyradiomics_grid, same_spacing};
 
 use crate::error::RadiomicsError;
-use crate::filters::{ImageType, apply_in_box};
+use crate::filters::{ImageType, Sigma, apply_in_box};
 use crate::neighbourhood::{Neighbourhood, SliceAxis};
 use crate::roi::{Discretization, Roi};
 
@@ -171,7 +171,7 @@ impl Settings {
     /// LoG response per sigma (mm) and, if asked, the 8 wavelet decompositions.
     pub fn for_study(bin_width: f64, log_sigmas_mm: &[f64], wavelet: bool, spacing_mm: f64) -> Settings {
         let mut image_types = vec![ImageType::Original];
-        image_types.extend(log_sigmas_mm.iter().map(|&s| ImageType::LoG(s)));
+        image_types.extend(log_sigmas_mm.iter().map(|&s| ImageType::LoG(Sigma::decimal(s))));
         if wavelet {
             image_types.push(ImageType::Wavelet);
         }

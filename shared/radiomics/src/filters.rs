@@ -11,7 +11,7 @@ pub enum ImageType {
     /// the image itself (`original`)
     Original,
     /// Laplacian of Gaussian with sigma in mm (`log-sigma-<s>-mm-3D`)
-    LoG(f64),
+    LoG(Sigma),
     /// the 8 level-1 coif1 stationary wavelet decompositions (`wavelet-LLH`, ...)
     Wavelet,
     /// (c x)², c = 1 / sqrt(max |x|) (`square`)
@@ -24,9 +24,32 @@ pub enum ImageType {
     Exponential,
 }
 
+/// A LoG sigma in mm, and whether it was written as an integer: pyradiomics names the image type
+/// from Python's `str(sigma)`, so `sigma: [1]` gives `log-sigma-1-mm-3D` and `[1.0]` `log-sigma-1-0-mm-3D`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sigma {
+    /// sigma in mm
+    pub mm: f64,
+    /// written as an integer (`1`, not `1.0`)
+    pub integer: bool,
+}
+
+impl Sigma {
+    /// A sigma written as a decimal number (`1.0`), as the study's `log_sigmas_mm` are.
+    pub fn decimal(mm: f64) -> Sigma {
+        Sigma { mm, integer: false }
+    }
+}
+
 /// pyradiomics' name of a LoG image type: `str(sigma)` with the dot replaced, e.g. `log-sigma-1-0-mm-3D`.
-pub fn log_name(sigma: f64) -> String {
-    let text = if sigma.fract() == 0.0 { format!("{sigma:.1}") } else { format!("{sigma}") };
+pub fn log_name(sigma: Sigma) -> String {
+    let text = if sigma.integer && sigma.mm.fract() == 0.0 {
+        format!("{}", sigma.mm as i64)
+    } else if sigma.mm.fract() == 0.0 {
+        format!("{:.1}", sigma.mm)
+    } else {
+        format!("{}", sigma.mm)
+    };
     format!("log-sigma-{}-mm-3D", text.replace('.', "-"))
 }
 
@@ -84,10 +107,10 @@ pub fn apply_in_box(image: &Volume<f64>, kind: &ImageType, lo: [usize; 3], size:
             vec![("exponential".into(), map(&|x| (c * x).exp()))]
         }
         // as pyradiomics: no response (and so no features) for a sigma the image is too small for
-        ImageType::LoG(sigma) if !crate::log_filter::pyradiomics_computes(image.geometry.size, image.geometry.spacing, *sigma) => {
+        ImageType::LoG(sigma) if !crate::log_filter::pyradiomics_computes(image.geometry.size, image.geometry.spacing, sigma.mm) => {
             Vec::new()
         }
-        ImageType::LoG(sigma) => vec![(log_name(*sigma), crop(crate::log_filter::laplacian_of_gaussian(image, *sigma)))],
+        ImageType::LoG(sigma) => vec![(log_name(*sigma), crop(crate::log_filter::laplacian_of_gaussian(image, sigma.mm)))],
         ImageType::Wavelet => {
             crate::wavelet::coif1_level1_box(image, lo, size).into_iter().map(|(band, v)| (format!("wavelet-{band}"), v)).collect()
         }
@@ -110,7 +133,14 @@ mod tests {
         assert!((e[3] - 16.0).abs() < 1e-12 && (e[1] - 1.0).abs() < 1e-12);
         let l = out(ImageType::Logarithm);
         assert!((l[3] - 16.0).abs() < 1e-12 && (l[0] + 5f64.ln() * 16.0 / 17f64.ln()).abs() < 1e-12);
-        assert_eq!(log_name(1.0), "log-sigma-1-0-mm-3D");
-        assert_eq!(log_name(2.5), "log-sigma-2-5-mm-3D");
+        let cases = [
+            (1.0, false, "log-sigma-1-0-mm-3D"),
+            (1.0, true, "log-sigma-1-mm-3D"),
+            (2.5, false, "log-sigma-2-5-mm-3D"),
+            (12.0, true, "log-sigma-12-mm-3D"),
+        ];
+        for (mm, integer, want) in cases {
+            assert_eq!(log_name(Sigma { mm, integer }), want);
+        }
     }
 }

@@ -12,7 +12,7 @@
 
 use crate::error::RadiomicsError;
 use crate::extract::{FeatureClass, Normalize, Resegment, ResegmentMode, Settings};
-use crate::filters::ImageType;
+use crate::filters::{ImageType, Sigma};
 use crate::neighbourhood::SliceAxis;
 use crate::roi::Discretization;
 
@@ -21,8 +21,8 @@ use crate::roi::Discretization;
 pub enum Yaml {
     /// empty value, `~`, `null` or `{}`
     Null,
-    /// a number
-    Number(f64),
+    /// a number, and whether it was written as an integer (`1`, not `1.0`)
+    Number(f64, bool),
     /// `true` / `false`
     Bool(bool),
     /// a string
@@ -54,7 +54,11 @@ fn scalar(text: &str, line: usize) -> Result<Yaml, RadiomicsError> {
         _ if (t.starts_with('\'') && t.ends_with('\'') || t.starts_with('"') && t.ends_with('"')) && t.len() >= 2 => {
             Yaml::Text(t[1..t.len() - 1].to_string())
         }
-        _ => t.parse::<f64>().map(Yaml::Number).unwrap_or_else(|_| Yaml::Text(t.to_string())),
+        _ => match (t.parse::<i64>(), t.parse::<f64>()) {
+            (Ok(i), _) => Yaml::Number(i as f64, true),
+            (_, Ok(x)) => Yaml::Number(x, false),
+            _ => Yaml::Text(t.to_string()),
+        },
     })
 }
 
@@ -122,7 +126,7 @@ fn block(lines: &[Line], pos: &mut usize, indent: usize) -> Result<Yaml, Radiomi
 
 fn number(v: &Yaml, key: &str, line: usize) -> Result<f64, RadiomicsError> {
     match v {
-        Yaml::Number(n) => Ok(*n),
+        Yaml::Number(n, _) => Ok(*n),
         other => Err(err(line, format!("{key} must be a number, got {other:?}"))),
     }
 }
@@ -181,10 +185,12 @@ pub fn settings_from_yaml(text: &str) -> Result<Settings, RadiomicsError> {
                             s.minimum_roi_dimensions = d as usize;
                         }
                         "geometryTolerance" | "additionalInfo" | "distances" | "symmetricalGLCM" | "gldm_a" | "weightingNorm" => {
-                            let default_ok = matches!((k.as_str(), v), ("distances", Yaml::List(d)) if d == &vec![Yaml::Number(1.0)])
+                            let default_ok = matches!((k.as_str(), v), ("distances", Yaml::List(d)) if matches!(d.as_slice(), [Yaml::Number(x, _)] if *x == 1.0))
                                 || matches!(
                                     (k.as_str(), v),
-                                    ("symmetricalGLCM", Yaml::Bool(true)) | ("gldm_a", Yaml::Number(0.0)) | ("weightingNorm", Yaml::Null)
+                                    ("symmetricalGLCM", Yaml::Bool(true))
+                                        | ("gldm_a", Yaml::Number(0.0, _))
+                                        | ("weightingNorm", Yaml::Null)
                                 )
                                 || matches!(k.as_str(), "geometryTolerance" | "additionalInfo");
                             if !default_ok {
@@ -252,7 +258,7 @@ pub fn settings_from_yaml(text: &str) -> Result<Settings, RadiomicsError> {
                         "interpolator" => match v {
                             Yaml::Null => bspline = false,
                             // SimpleITK 1.x numbers sitkBSpline 3, SimpleITK 2.x 23
-                            Yaml::Number(n) if *n == 3.0 || *n == 23.0 => bspline = true,
+                            Yaml::Number(n, _) if *n == 3.0 || *n == 23.0 => bspline = true,
                             Yaml::Text(t) if t == "sitkBSpline" || t == "sitkBSpline3" => bspline = true,
                             other => {
                                 return Err(err(*l, format!("interpolator {other:?} is not implemented (only sitkBSpline, the default)")));
@@ -316,14 +322,14 @@ pub fn settings_from_yaml(text: &str) -> Result<Settings, RadiomicsError> {
                                 if s <= 0.0 {
                                     return Err(err(*sl, format!("LoG sigma {s} must be positive")));
                                 }
-                                kinds.push(ImageType::LoG(s));
+                                kinds.push(ImageType::LoG(Sigma { mm: s, integer: matches!(sigma, Yaml::Number(_, true)) }));
                             }
                         }
                         "Wavelet" => {
                             for (k, kl, v) in &options {
                                 let default = matches!((k.as_str(), v), ("wavelet", Yaml::Text(w)) if w == "coif1")
-                                    || matches!((k.as_str(), v), ("level", Yaml::Number(n)) if *n == 1.0)
-                                    || matches!((k.as_str(), v), ("start_level", Yaml::Number(n)) if *n == 0.0);
+                                    || matches!((k.as_str(), v), ("level", Yaml::Number(n, _)) if *n == 1.0)
+                                    || matches!((k.as_str(), v), ("start_level", Yaml::Number(n, _)) if *n == 0.0);
                                 if !default {
                                     return Err(err(
                                         *kl,
@@ -409,11 +415,9 @@ mod tests {
             assert_eq!(settings_from_yaml(text).unwrap().discretization, Discretization::BinCount(8), "{text:?}");
         }
         assert!(settings_from_yaml("setting:\n  weightingNorm: manhattan\n").is_err());
-        let t = settings_from_yaml("imageType:\n  Original: {}\n  LoG:\n    sigma: [1.0, 3.0]\n  Wavelet: {}\n  Square:\n").unwrap();
-        assert_eq!(
-            t.image_types,
-            vec![ImageType::Original, ImageType::LoG(1.0), ImageType::LoG(3.0), ImageType::Wavelet, ImageType::Square]
-        );
+        let t = settings_from_yaml("imageType:\n  Original: {}\n  LoG:\n    sigma: [1.0, 3]\n  Wavelet: {}\n  Square:\n").unwrap();
+        let log = |mm, integer| ImageType::LoG(Sigma { mm, integer });
+        assert_eq!(t.image_types, vec![ImageType::Original, log(1.0, false), log(3.0, true), ImageType::Wavelet, ImageType::Square]);
     }
 
     #[test]
@@ -479,7 +483,7 @@ mod tests {
         }
         assert_eq!(
             parse_yaml("a: [1, 2.5, x]\n").unwrap(),
-            Yaml::Map(vec![("a".into(), 1, Yaml::List(vec![Yaml::Number(1.0), Yaml::Number(2.5), Yaml::Text("x".into())]))])
+            Yaml::Map(vec![("a".into(), 1, Yaml::List(vec![Yaml::Number(1.0, true), Yaml::Number(2.5, false), Yaml::Text("x".into())]))])
         );
     }
 }

@@ -90,7 +90,14 @@ pub(super) fn run(spec: &serde_json::Value, cohort: &str, groups: &Groups, devic
         Some(path) => {
             let file = H5ad::open(path).map_err(|e| bad(&e))?;
             let source = file.cells(o.use_raw).map_err(|e| bad(&e))?;
-            let (hypoxia, cytotoxicity) = scored(&source).map_err(|e| in_file(path, e))?;
+            let (hypoxia, cytotoxicity) = scored(&source).map_err(|e| match e {
+                // scanpy scores .raw when there is one: say so when X was refused
+                ExecError::BadInput(detail) if !o.use_raw && file.has_raw() && detail.contains("log_normalized") => in_file(
+                    path,
+                    ExecError::BadInput(format!("X: {detail} (the file has .raw, what scanpy scores by default: omics.use_raw = true)")),
+                ),
+                e => in_file(path, e),
+            })?;
             let label = |c: &str| file.obs_column(c).map_err(|e| bad(&e));
             Cells {
                 barcodes: file.obs_names().map_err(|e| bad(&e))?,
@@ -197,6 +204,19 @@ fn compare_cell_types(
             lengths[0], lengths[1], lengths[2], lengths[3]
         )));
     }
+    // cells without a patient (a missing categorical code) or without a cell type are in no comparison
+    for (labels, field) in [(&cells.patients, "patient"), (&cells.types, "cell_type")] {
+        let missing = labels.iter().filter(|l| l.trim().is_empty()).count();
+        if missing > 0 {
+            ex.add(cohort, "", source, field, "no_cell_label", format!("{missing} cells have no {field} label: in no comparison"));
+        }
+    }
+    let present: std::collections::BTreeSet<&str> = cells.types.iter().map(String::as_str).filter(|t| !t.trim().is_empty()).collect();
+    for t in cytotoxic_types.iter().filter(|t| !present.contains(t.as_str())) {
+        let labels = present.iter().copied().collect::<Vec<_>>().join(", ");
+        let reason = format!("cytotoxic cell type {t:?} matches no cell's label (labels here: {labels}): its cytotoxicity is not compared");
+        ex.add(cohort, "", source, "cytotoxic_cell_types", "no_cell_type", reason);
+    }
     let mut unplaced: BTreeMap<&str, usize> = BTreeMap::new();
     for p in cells.patients.iter().filter(|p| !p.is_empty() && !groups.of.contains_key(*p)) {
         *unplaced.entry(p.as_str()).or_default() += 1;
@@ -233,7 +253,9 @@ fn compare_cell_types(
         let mut means: PatientMeans = BTreeMap::new();
         let mut by_type: BTreeMap<&str, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
         // a cell without a finite score (NaN in the data) is left out of the means, not the mean made NaN
-        for i in (0..n).filter(|&i| groups.of.contains_key(&cells.patients[i]) && scores[i].is_finite()) {
+        for i in
+            (0..n).filter(|&i| groups.of.contains_key(&cells.patients[i]) && scores[i].is_finite() && !cells.types[i].trim().is_empty())
+        {
             let t = cells.types[i].as_str();
             if name == CYTOTOXICITY && !cytotoxic_types.iter().any(|c| c == t) {
                 continue;
