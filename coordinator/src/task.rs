@@ -77,16 +77,21 @@ impl Stage {
     pub fn code_version(self) -> u32 {
         match self {
             // 2: encephalopathy written with the clinical table's codes (grade1_2, grade3_4)
-            Stage::Ingest => 2,
+            // 3: line numbers of CRLF tables
+            Stage::Ingest => 3,
             // 2: crops in the patient's LPS axes; DICOM BitsStored, NIfTI spatial units
             Stage::Preprocess => 2,
             // 2: pyradiomics' GLRLM directions, NGTDM lone voxels, numpy bin edges, the crop at the
             // image's own spacing, minimumROIDimensions
             Stage::Radiomics => 2,
-            Stage::Train => 1,
+            // 2: the final run on cross-validation's schedule, the median over runs with a C, skipped
+            // batches counted on the schedule, times checked, a diverged loss an error
+            Stage::Train => 2,
             Stage::Score => 1,
             // 2: a non-finite feature or deep score leaves the patient unscored
-            Stage::Fusion => 2,
+            // 3: the signature cap counts non-redundant features; each model scores whom it can,
+            // the rest listed in exclusions
+            Stage::Fusion => 3,
             Stage::Bundle => 1,
             Stage::Bootstrap => 1,
             // 2: the oracle, calibration and decision curves; intervals from the bootstrap tasks
@@ -95,7 +100,9 @@ impl Stage {
             Stage::Evaluate => 4,
             // 2: the ESTIMATE stromal and immune scores (collection `estimate`)
             // 3: GSVA on log2 values, MTX gene-expression features only, counts checked
-            Stage::Biology => 3,
+            // 4: log-normalised values refused as counts, unlabelled cells and unmatched cytotoxic
+            // cell types listed in exclusions
+            Stage::Biology => 4,
             Stage::Noop => 1,
         }
     }

@@ -109,3 +109,9 @@ pub fn text<'a>(spec: &'a serde_json::Value, field: &str) -> Result<&'a str, Exe
 pub fn number(spec: &serde_json::Value, field: &str) -> Result<f64, ExecError> {
     spec.get(field).and_then(|v| v.as_f64()).ok_or_else(|| ExecError::BadInput(format!("task spec has no number field {field:?}")))
 }
+
+/// A whole-number field of a task spec (a seed, a fold), exact: not through f64, which rounds
+/// above 2^53.
+pub fn integer(spec: &serde_json::Value, field: &str) -> Result<u64, ExecError> {
+    spec.get(field).and_then(|v| v.as_u64()).ok_or_else(|| ExecError::BadInput(format!("task spec has no whole-number field {field:?}")))
+}

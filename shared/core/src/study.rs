@@ -513,6 +513,14 @@ impl Study {
         if !(0.0..=1.0).contains(&t.augmentation) {
             return Err(invalid("train.augmentation".into(), format!("{} is not in [0, 1]", t.augmentation)));
         }
+        for (name, value, least) in [("train.epochs", t.epochs, 1), ("train.batch_size", t.batch_size, 2), ("train.width", t.width, 1)] {
+            if value < least {
+                return Err(invalid(name.into(), format!("{value}: at least {least}")));
+            }
+        }
+        if self.sweep.widths.contains(&0) {
+            return Err(invalid("sweep.widths".into(), "0: a width is at least 1".into()));
+        }
         if let Some(s) = first_repeated(&self.sweep.seeds) {
             return Err(invalid("sweep.seeds".into(), format!("{s} is listed twice")));
         }

@@ -1,9 +1,9 @@
 //! The negative Cox partial log-likelihood of a batch of risk scores, Breslow or Efron ties, as a
 //! differentiable tensor expression.
 //!
-//! Times and events are data, not parameters, so the risk-set structure is built on the host: the
-//! batch is sorted by time (descending), each event row gets the mask of the patients still at risk
-//! at its time and the mask of the events tied with it. Each risk-set sum is a shifted log-sum-exp
+//! Times and events are data, not parameters, so the risk-set structure is built on the host, in
+//! the batch's own row order: each event row gets the mask of the patients still at risk at its
+//! time and the mask of the events tied with it. Each risk-set sum is a shifted log-sum-exp
 //! (the row's own maximum is subtracted before `exp`), so a batch whose scores span hundreds of
 //! units neither overflows nor loses its small terms. The loss is divided by the number of events,
 //! so its scale does not depend on the batch size.

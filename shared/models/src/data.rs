@@ -27,6 +27,14 @@ pub enum DataError {
         /// Event flags.
         events: usize,
     },
+    /// A survival time that cannot be used.
+    #[error("patient {patient}: survival time {time} is not a finite number >= 0")]
+    Time {
+        /// The patient.
+        patient: String,
+        /// The time.
+        time: f64,
+    },
     /// A crop of another shape was added.
     #[error("patient {patient}: crop of shape {got:?}, the others are {want:?}")]
     Shape {
@@ -82,6 +90,9 @@ impl CropSet {
         }
         if with_outcomes && (self.time.len() != n || self.event.len() != n) {
             return Err(DataError::Outcomes { crops: n, times: self.time.len(), events: self.event.len() });
+        }
+        if with_outcomes && let Some(i) = self.time.iter().position(|t| !(t.is_finite() && *t >= 0.0)) {
+            return Err(DataError::Time { patient: self.ids[i].clone(), time: self.time[i] });
         }
         Ok(())
     }

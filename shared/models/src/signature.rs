@@ -7,7 +7,8 @@
 //!
 //! Screening before the redundancy filter gives the same kept set as the other order (a screened
 //! feature can only be removed by a stronger, hence also screened, one) and avoids a correlation
-//! matrix over thousands of features.
+//! matrix over thousands of features. The cap on how many enter the LASSO (one per two events,
+//! `max_screened`) counts features the redundancy filter kept: the walk in p order stops there.
 
 use serde::{Deserialize, Serialize};
 use tacefusion_survival::penalized::{PenaltyOptions, alpha_path, cross_validate};
@@ -19,7 +20,7 @@ use tacefusion_survival::{Covariates, CoxModel, CoxOptions, SurvivalData};
 pub struct SignatureSettings {
     /// Univariable Cox p below which a feature passes screening.
     pub screening_p: f64,
-    /// At most this many screened features (the smallest p) enter the redundancy filter.
+    /// At most this many features (the smallest p that are not redundant) enter the LASSO.
     pub max_screened: usize,
     /// |Spearman| above which two features are redundant.
     pub redundancy: f64,
@@ -138,12 +139,17 @@ impl Signature {
             return Err(SignatureError::NothingScreened { candidates, threshold: settings.screening_p });
         }
         screened.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-        // at most one candidate per two events enters the LASSO (and `max_screened`)
-        screened.truncate(settings.max_screened.min(data.n_events() / 2).max(2));
         let n_screened = screened.len();
-        // redundancy: strongest first, keep what is not too close to a kept one
+        // redundancy: strongest first, keep what is not too close to a kept one, until the cap: at
+        // most one candidate per two events enters the LASSO (and `max_screened`). The cap counts
+        // kept features, so twenty near-copies of one strong feature do not crowd out a weaker,
+        // independent one.
+        let cap = settings.max_screened.min(data.n_events() / 2).max(2);
         let mut kept: Vec<(usize, Vec<f64>)> = Vec::new();
         for &(_, k) in &screened {
+            if kept.len() == cap {
+                break;
+            }
             let r = average_ranks(&cand[k].3);
             if kept.iter().all(|(_, rk)| rank_correlation(&r, rk).abs() <= settings.redundancy) {
                 kept.push((k, r));
@@ -251,6 +257,36 @@ mod tests {
             let one_bad = sig.score(|f| if f == sig.features[0] { Some(bad) } else { Some(1.0) });
             assert_eq!(one_bad, None, "a feature {bad} scores nothing");
         }
+    }
+
+    #[test]
+    fn near_copies_of_a_strong_feature_do_not_use_up_the_cap() {
+        // 60 patients, about 40 events: a cap of about 20. 25 near-copies of `a` (strong) rank
+        // above `b` (weaker, independent); capping before the redundancy filter kept 20 copies
+        // of `a`, of which one survived, and `b` never reached the LASSO
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let n = 60;
+        let (mut cols, mut names) = (vec![Vec::new(); 26], Vec::new());
+        let (mut time, mut event) = (Vec::new(), Vec::new());
+        for _ in 0..n {
+            let (a, b) = (normal(&mut rng), normal(&mut rng));
+            for c in cols.iter_mut().take(25) {
+                c.push(a + 0.01 * normal(&mut rng));
+            }
+            cols[25].push(b);
+            let t = -rng.random::<f64>().max(1e-12).ln() / (1.5 * a + 0.8 * b).exp() * 20.0;
+            let c = 15.0 + 60.0 * rng.random::<f64>();
+            time.push(t.min(c));
+            event.push(t <= c);
+        }
+        names.extend((0..25).map(|k| format!("a{k}")));
+        names.push("b".into());
+        let data = SurvivalData::new(time, event).unwrap();
+        let cap = data.n_events() / 2;
+        assert!(cap < 25, "{cap}");
+        let sig = Signature::fit(&names, &cols, &data, &SignatureSettings::default()).unwrap();
+        assert_eq!(sig.counts.non_redundant, 2, "{sig:?}");
+        assert!(sig.features.contains(&"b".to_string()), "{sig:?}");
     }
 
     #[test]

@@ -30,6 +30,10 @@ pub struct TrainConfig {
     pub network: NetworkConfig,
     /// Epochs at most.
     pub epochs: usize,
+    /// Epochs the cosine schedule spans when not `epochs` (a final run stopped at the epoch
+    /// cross-validation chose follows the cross-validation runs' schedule up to there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule_epochs: Option<usize>,
     /// Patients per batch.
     pub batch_size: usize,
     /// Peak learning rate (the cosine schedule starts here and ends at 0).
@@ -81,6 +85,14 @@ pub enum TrainError {
     /// The loss failed on a batch.
     #[error(transparent)]
     Loss(#[from] CoxLossError),
+    /// The loss stopped being a number: training diverged.
+    #[error("the loss became {loss} in epoch {epoch}: training diverged (a smaller learning rate may help)")]
+    Diverged {
+        /// The epoch, from 1.
+        epoch: usize,
+        /// The loss.
+        loss: f64,
+    },
     /// A checkpoint could not be written, read or used.
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),
@@ -192,6 +204,9 @@ pub fn train<B: AutodiffBackend>(
     if !(0.0..=1.0).contains(&config.augmentation) {
         return setting("augmentation", format!("{} is not in [0, 1]", config.augmentation));
     }
+    if config.epochs == 0 || config.network.width == 0 {
+        return setting("epochs and width", format!("{} epochs of width {}: both must be at least 1", config.epochs, config.network.width));
+    }
     let fingerprint = config.fingerprint();
     let mut network = init_network::<B>(&config.network, config.seed, device);
     let mut optimizer = AdamWConfig::new().with_weight_decay(config.weight_decay as f32).init::<B, ResNet3d<B>>();
@@ -210,7 +225,9 @@ pub fn train<B: AutodiffBackend>(
 
     let n = train.len();
     let batches_per_epoch = n.div_ceil(config.batch_size);
-    let total_steps = config.epochs * batches_per_epoch;
+    // every batch counts on the schedule, those skipped (one patient, no event) too, so that the
+    // rate ends at 0 whatever the batches held
+    let total_steps = config.schedule_epochs.unwrap_or(config.epochs).max(config.epochs) * batches_per_epoch;
     // an empty validation set (a fold without patients) is no validation
     let valid = valid.filter(|v| !v.is_empty());
     let valid_data = valid
@@ -226,6 +243,7 @@ pub fn train<B: AutodiffBackend>(
         for rows in order.chunks(config.batch_size) {
             let (time, event): (Vec<f64>, Vec<bool>) = rows.iter().map(|&i| (train.time[i], train.event[i])).unzip();
             if rows.len() < 2 || !event.iter().any(|&e| e) {
+                meta.steps += 1;
                 continue;
             }
             let sets = RiskSets::new(&time, &event, config.ties)?;
@@ -235,7 +253,11 @@ pub fn train<B: AutodiffBackend>(
             }
             let risk = network.forward(batch_tensor::<B>(train.shape, values, device));
             let loss = cox_loss(risk, &sets)?;
-            loss_sum += loss.clone().into_scalar().elem::<f64>();
+            let value = loss.clone().into_scalar().elem::<f64>();
+            if !value.is_finite() {
+                return Err(TrainError::Diverged { epoch: epoch + 1, loss: value });
+            }
+            loss_sum += value;
             batches += 1;
             rate = cosine_rate(config.learning_rate, meta.steps, total_steps);
             let grads = GradientsParams::from_grads(loss.backward(), &network);

@@ -20,7 +20,8 @@ use tacefusion_models::signature::{Signature, SignatureSettings};
 use tacefusion_survival::clinical::albi;
 use tacefusion_survival::{Covariates, CoxModel, CoxOptions, harrell_c};
 
-use crate::executor::{ExecError, InputFile, OutputFile, number, text};
+use crate::executor::{ExecError, InputFile, OutputFile, integer, text};
+use crate::stages::Exclusions;
 use crate::stages::patients::Patients;
 use crate::tables::{Column, ReadTable, Table};
 
@@ -119,8 +120,10 @@ pub fn run(spec: &serde_json::Value, inputs: &[InputFile]) -> Result<Vec<OutputF
             // number may differ), so that `apply` and a validation job give these cohorts the same scores
             let kept = serde_json::to_vec(&models).map_err(|e| ExecError::Retryable(e.to_string()))?;
             let models: FittedModels = serde_json::from_slice(&kept).map_err(|e| ExecError::Retryable(e.to_string()))?;
-            let (pred, risk) = score_cohorts(&models, &cohorts, inputs, &feats);
-            fitted_outputs(&models, &pred, &risk, &choice)
+            let (pred, risk, ex) = score_cohorts(&models, &cohorts, inputs, &feats)?;
+            let mut out = fitted_outputs(&models, &pred, &risk, &choice)?;
+            out.extend(ex.file()?);
+            Ok(out)
         }
         "apply" => {
             let file = inputs
@@ -128,8 +131,10 @@ pub fn run(spec: &serde_json::Value, inputs: &[InputFile]) -> Result<Vec<OutputF
                 .find(|f| f.path.ends_with("/models.json"))
                 .ok_or_else(|| bad("no models.json among the inputs (the fusion models were not fitted)"))?;
             let models: FittedModels = serde_json::from_slice(&file.bytes).map_err(|e| bad(format!("{}: {e}", file.path)))?;
-            let (pred, risk) = score_cohorts(&models, &cohorts, inputs, &feats);
-            Ok(vec![("predictions.parquet".into(), predictions(&pred, &risk).to_parquet().map_err(ExecError::Retryable)?)])
+            let (pred, risk, ex) = score_cohorts(&models, &cohorts, inputs, &feats)?;
+            let mut out = vec![("predictions.parquet".into(), predictions(&pred, &risk).to_parquet().map_err(ExecError::Retryable)?)];
+            out.extend(ex.file()?);
+            Ok(out)
         }
         other => Err(bad(format!("unknown fusion kind {other:?}"))),
     }
@@ -146,7 +151,7 @@ fn fit(
 ) -> Result<(FittedModels, Choice), ExecError> {
     let training = text(spec, "training")?;
     let internal = spec.get("internal_validation").and_then(|v| v.as_str());
-    let seed = number(spec, "seed")? as u64;
+    let seed = integer(spec, "seed")?;
     let minprop = spec.get("cutpoint_minprop").and_then(|v| v.as_f64()).unwrap_or(0.1);
 
     // the training patients with every input
@@ -220,37 +225,54 @@ fn fit(
     Ok((FittedModels { radscore, efm, lfm, chosen, crm }, choice_rows))
 }
 
-/// The models' scores of every included patient of `cohorts` with all their inputs: rows (cohort,
-/// patient, model, group) and risks.
+/// The models' scores of every included patient of `cohorts`: rows (cohort, patient, model, group)
+/// and risks. Each model scores every patient it has the inputs for (the CRM needs the chosen
+/// fusion's score and its clinical terms); a patient with features that a model cannot score is
+/// listed in `exclusions` for that model. An unreadable patients table is an error naming it.
 fn score_cohorts(
     models: &FittedModels,
     cohorts: &[String],
     inputs: &[InputFile],
     feats: &BTreeMap<(String, String), Features>,
-) -> (Vec<[String; 4]>, Vec<f64>) {
+) -> Result<(Vec<[String; 4]>, Vec<f64>, Exclusions), ExecError> {
     let score = |sig: &Signature, f: &Features| sig.score(|n| f.values.get(n).copied());
-    let lfm = |f: &Features| Some(models.lfm.deep * f.deep.filter(|v| v.is_finite())? + models.lfm.radiomic * score(&models.radscore, f)?);
-    let (mut pred, mut risk) = (Vec::new(), Vec::new());
+    let deep = |f: &Features| f.deep.filter(|v| v.is_finite());
+    let lfm = |f: &Features| Some(models.lfm.deep * deep(f)? + models.lfm.radiomic * score(&models.radscore, f)?);
+    let (mut pred, mut risk, mut ex) = (Vec::new(), Vec::new(), Exclusions::of("fusion"));
     for cohort in cohorts {
-        let Ok(p) = Patients::read(inputs, cohort) else { continue };
+        let p = Patients::read(inputs, cohort).map_err(|e| bad(format!("cohort {cohort}: {e}")))?;
         for (i, id) in p.ids.iter().enumerate() {
+            // a patient without features failed before (preprocess, radiomics, scoring) and is listed there
             let Some(f) = feats.get(&(cohort.clone(), id.clone())) else { continue };
-            let (Some(r), Some(e), Some(l)) = (score(&models.radscore, f), score(&models.efm, f), lfm(f)) else { continue };
+            let (r, e, l) = (score(&models.radscore, f), score(&models.efm, f), lfm(f));
             let fusion = if models.chosen == "efm" { e } else { l };
             let candidates = clinical_candidates(&p.findings[i]);
-            let lp = models
-                .crm
-                .linear_predictor(|n| if n == FUSION_TERM { Some(fusion) } else { candidates.iter().find(|c| c.0 == n).map(|c| c.1) });
-            let Some(lp) = lp else { continue };
-            for (model, value, group) in
-                [("radiomic", r, ""), ("efm", e, ""), ("lfm", l, ""), ("crm", lp, GROUPS[models.crm.group(lp) as usize])]
-            {
-                pred.push([cohort.clone(), id.clone(), model.into(), group.into()]);
-                risk.push(value);
+            let lp = fusion.and_then(|fusion| {
+                models
+                    .crm
+                    .linear_predictor(|n| if n == FUSION_TERM { Some(fusion) } else { candidates.iter().find(|c| c.0 == n).map(|c| c.1) })
+            });
+            let why_not = |model: &str| match model {
+                "radiomic" => "a Rad-score feature is missing or not finite".to_string(),
+                "efm" => "a feature of the early fusion is missing or not finite".to_string(),
+                "lfm" if deep(f).is_none() => "no finite deep score".to_string(),
+                "lfm" => "a Rad-score feature is missing or not finite".to_string(),
+                _ if fusion.is_none() => format!("no {} score, which the CRM is built on", models.chosen),
+                _ => "a clinical term of the CRM is missing".to_string(),
+            };
+            let group = lp.map_or("", |lp| GROUPS[models.crm.group(lp) as usize]);
+            for (model, value, group) in [("radiomic", r, ""), ("efm", e, ""), ("lfm", l, ""), ("crm", lp, group)] {
+                match value {
+                    Some(v) => {
+                        pred.push([cohort.clone(), id.clone(), model.into(), group.into()]);
+                        risk.push(v);
+                    }
+                    None => ex.add(cohort, id, "", model, "not_scored", format!("{model}: {}", why_not(model))),
+                }
             }
         }
     }
-    (pred, risk)
+    Ok((pred, risk, ex))
 }
 
 fn predictions(pred: &[[String; 4]], risk: &[f64]) -> Table {
@@ -312,4 +334,73 @@ fn fitted_outputs(m: &FittedModels, pred: &[[String; 4]], risk: &[f64], choice: 
         ("nomogram.parquet".into(), parquet(nomogram)?),
         ("models.json".into(), serde_json::to_vec_pretty(m).map_err(|e| ExecError::Retryable(e.to_string()))?),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A signature of one feature, coefficient 1 per unit.
+    fn one_feature(name: &str) -> serde_json::Value {
+        json!({ "features": [name], "means": [0.0], "sds": [1.0], "coef": [1.0], "alpha": 0.1, "one_se": true,
+                "counts": { "candidates": 1, "screened": 1, "non_redundant": 1, "selected": 1 } })
+    }
+
+    #[test]
+    fn each_model_scores_whom_it_can_and_lists_whom_it_cannot() {
+        let dir = std::env::temp_dir().join(format!("tacefusion-fusion-score-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let csv = dir.join("v.csv");
+        let header = "patient_id,centre,os_months,death,age,sex,aetiology,albumin,bilirubin,afp,inr,ascites,encephalopathy,\
+                      ecog,tumour_number,largest_diameter,pvtt,extrahepatic_spread\n";
+        let rows: String =
+            ["P1", "P2", "P3"].iter().map(|p| format!("{p},B,12.5,1,61,M,HBV,39.0,15.0,120.0,1.10,none,none,0,2,4.5,0,0\n")).collect();
+        std::fs::write(&csv, format!("{header}{rows}")).unwrap();
+        let ingest = crate::stages::ingest::run(&json!({ "cohort": "v", "role": "external_validation", "clinical": csv, "units": { "albumin": "g/L", "bilirubin": "umol/L", "diameter": "cm" } })).unwrap();
+        let patients = ingest.into_iter().find(|f| f.0 == "patients.parquet").unwrap();
+        let inputs = [InputFile { path: "cache/ingest/k/attempt-1/patients.parquet".into(), bytes: patients.1.into() }];
+        let models: FittedModels = serde_json::from_value(json!({
+            "radscore": one_feature("arterial:a"), "efm": one_feature("arterial:b"),
+            "lfm": { "deep": 1.0, "radiomic": 1.0 }, "chosen": "lfm",
+            "crm": { "terms": [{ "name": FUSION_TERM, "coef": 1.0, "se": 0.1, "p": 0.01, "mean": 0.0, "range": [-3.0, 3.0] }],
+                     "screened": [], "cutpoints": [-1.0, 1.0], "baseline": [] },
+        }))
+        .unwrap();
+        // P1 has everything; P2 a NaN early-fusion-only feature; P3 no deep score
+        let feats: BTreeMap<(String, String), Features> = [("P1", Some(0.5), 2.0), ("P2", Some(0.5), f64::NAN), ("P3", None, 2.0)]
+            .into_iter()
+            .map(|(id, deep, b)| {
+                let values = HashMap::from([("arterial:a".to_string(), 1.0), ("arterial:b".to_string(), b)]);
+                (("v".to_string(), id.to_string()), Features { deep, values })
+            })
+            .collect();
+        let (pred, risk, ex) = score_cohorts(&models, &["v".into()], &inputs, &feats).unwrap();
+        let got: Vec<(String, String, f64)> = pred.iter().zip(&risk).map(|(p, r)| (p[1].clone(), p[2].clone(), *r)).collect();
+        let want = [
+            ("P1", "radiomic", 1.0),
+            ("P1", "efm", 2.0),
+            ("P1", "lfm", 1.5),
+            ("P1", "crm", 1.5),
+            ("P2", "radiomic", 1.0),
+            ("P2", "lfm", 1.5),
+            ("P2", "crm", 1.5),
+            ("P3", "radiomic", 1.0),
+            ("P3", "efm", 2.0),
+        ];
+        assert_eq!(got, want.map(|(p, m, r)| (p.to_string(), m.to_string(), r)));
+        assert_eq!(pred.iter().find(|p| p[2] == "crm").map(|p| p[3].as_str()), Some("high"));
+        let listed: Vec<(String, String, String)> = ex.rows.iter().map(|r| (r[1].clone(), r[4].clone(), r[6].clone())).collect();
+        let want = [
+            ("P2", "efm", "efm: a feature of the early fusion is missing or not finite"),
+            ("P3", "lfm", "lfm: no finite deep score"),
+            ("P3", "crm", "crm: no lfm score, which the CRM is built on"),
+        ];
+        assert_eq!(listed, want.map(|(p, m, r)| (p.to_string(), m.to_string(), r.to_string())));
+        // a patients table that cannot be read is an error naming the cohort, not an empty result
+        let broken =
+            [InputFile { path: "cache/ingest/k/attempt-1/patients.parquet".into(), bytes: bytes::Bytes::from_static(b"not parquet") }];
+        let e = score_cohorts(&models, &["v".into()], &broken, &feats).unwrap_err().to_string();
+        assert!(e.contains("cohort v") || e.contains("patients.parquet"), "{e}");
+    }
 }

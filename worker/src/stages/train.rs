@@ -20,7 +20,7 @@ use tacefusion_models::{
     Backend, Checkpoint, CpuTraining, CropSet, EpochLog, NetworkConfig, Ties, TrainConfig, TrainError, Trained, train,
 };
 
-use crate::executor::{Checkpoints, Device, ExecError, InputFile, OutputFile, number, text};
+use crate::executor::{Checkpoints, Device, ExecError, InputFile, OutputFile, integer, text};
 use crate::stages::crops::cohort_crops;
 use crate::tables::{Column, ReadTable, Table};
 
@@ -90,15 +90,18 @@ pub fn assign_folds(ids: &[String], event: &[bool], folds: usize, seed: u64) -> 
     out
 }
 
-fn train_config(shared: &Shared, c: &SweepConfig, seed: u64, epochs: usize, patience: usize, channels: usize) -> TrainConfig {
+/// A run of configuration `c`: cross-validation's (`stop_at` None: `shared.epochs` with early
+/// stopping) or the final one, stopped at `stop_at` epochs on the same schedule.
+fn train_config(shared: &Shared, c: &SweepConfig, seed: u64, stop_at: Option<usize>, channels: usize) -> TrainConfig {
     TrainConfig {
         network: NetworkConfig { channels, width: c.width, depth: c.depth },
-        epochs,
+        epochs: stop_at.unwrap_or(shared.epochs),
+        schedule_epochs: stop_at.map(|_| shared.epochs),
         batch_size: shared.batch_size,
         learning_rate: c.learning_rate,
         weight_decay: shared.weight_decay,
         augmentation: c.augmentation.unwrap_or(shared.augmentation),
-        patience,
+        patience: if stop_at.is_some() { 0 } else { shared.patience },
         seed,
         ties: Ties::Efron,
     }
@@ -173,11 +176,11 @@ pub fn run(
     match text(spec, "kind")? {
         "cv" => {
             let config: SweepConfig = parse(spec, "config")?;
-            let (fold, folds, seed) = (number(spec, "fold")? as usize, number(spec, "folds")? as usize, number(spec, "seed")? as u64);
-            let assigned = assign_folds(&crops.ids, &crops.event, folds, number(spec, "fold_seed")? as u64);
+            let (fold, folds, seed) = (integer(spec, "fold")? as usize, integer(spec, "folds")? as usize, integer(spec, "seed")?);
+            let assigned = assign_folds(&crops.ids, &crops.event, folds, integer(spec, "fold_seed")?);
             let (valid_rows, train_rows): (Vec<usize>, Vec<usize>) = (0..crops.len()).partition(|&i| assigned[i] == fold);
             let (train_set, valid) = (crops.select(&train_rows), crops.select(&valid_rows));
-            let tc = train_config(&shared, &config, seed, shared.epochs, shared.patience, channels);
+            let tc = train_config(&shared, &config, seed, None, channels);
             let trained = fit(&tc, &train_set, Some(&valid), checkpoints, device)?;
             let run = format!("cv/f{fold}/c{}/s{seed}", config.id);
             let (best_epoch, best_c) = trained.best.unwrap_or((trained.history.len().saturating_sub(1), f64::NAN));
@@ -199,9 +202,9 @@ pub fn run(
         }
         "final" => {
             let configs: Vec<SweepConfig> = parse(spec, "configs")?;
-            let seed = number(spec, "seed")? as u64;
+            let seed = integer(spec, "seed")?;
             let (chosen, epochs, selection) = choose(&configs, inputs)?;
-            let tc = train_config(&shared, &chosen, seed, epochs, 0, channels);
+            let tc = train_config(&shared, &chosen, seed, Some(epochs), channels);
             let trained = fit(&tc, &crops, None, checkpoints, device)?;
             let model = DeepModel { config: tc, crop_shape: crops.shape, chosen, n_train: crops.len() };
             let json = serde_json::to_vec_pretty(&model).map_err(|e| ExecError::Retryable(e.to_string()))?;
@@ -237,9 +240,12 @@ fn choose(configs: &[SweepConfig], inputs: &[InputFile]) -> Result<(SweepConfig,
         .max_by(|a, b| stats(a.id).1.total_cmp(&stats(b.id).1).then(b.id.cmp(&a.id)))
         .ok_or_else(|| ExecError::BadInput("no cross-validation run gave a validation C: no configuration to choose".into()))?
         .clone();
-    let mut epochs: Vec<i64> = runs.iter().filter(|r| r.0 == best.id).map(|r| r.2 + 1).collect();
+    // the runs that chose an epoch by validation C (the ones the mean C counts); the median of an
+    // even count is the mean of the middle two, rounded down
+    let mut epochs: Vec<i64> = runs.iter().filter(|r| r.0 == best.id && r.1.is_finite()).map(|r| r.2 + 1).collect();
     epochs.sort();
-    let median = epochs[epochs.len() / 2].max(1) as usize;
+    let mid = epochs.len() / 2;
+    let median = if epochs.len() % 2 == 1 { epochs[mid] } else { (epochs[mid - 1] + epochs[mid]) / 2 }.max(1) as usize;
     let rows: Vec<(usize, f64, f64)> = configs.iter().map(|c| stats(c.id)).collect();
     let table = Table::default()
         .with("config", Column::Int(configs.iter().map(|c| c.id as i64).collect()))
@@ -277,5 +283,26 @@ mod tests {
             assert_eq!(f[i], g[22 - i]);
         }
         assert_ne!(f, assign_folds(&ids, &event, 5, 10), "another seed, other folds");
+    }
+
+    #[test]
+    fn the_final_epochs_are_the_median_over_runs_that_had_a_validation_c() {
+        let configs = [0, 1].map(|id| SweepConfig { id, learning_rate: 1e-3, width: 4, depth: 1, augmentation: None });
+        // (config, validation C, best epoch): config 0's mean C is the higher; its run without a C
+        // (best epoch = the last of 30) does not count
+        let cases: [(&[(i64, f64, i64)], usize); 3] = [
+            (&[(0, f64::NAN, 29), (0, 0.7, 3), (0, 0.7, 10), (1, 0.6, 20)], 7),
+            (&[(0, 0.7, 3), (0, 0.8, 10), (0, 0.75, 5), (1, 0.5, 20)], 6),
+            (&[(1, 0.9, 0), (0, 0.6, 4)], 1),
+        ];
+        for (runs, want) in cases {
+            let t = Table::default()
+                .with("config", Column::Int(runs.iter().map(|r| r.0).collect()))
+                .with("validation_c", Column::Float(runs.iter().map(|r| r.1).collect()))
+                .with("best_epoch", Column::Int(runs.iter().map(|r| r.2).collect()));
+            let input = InputFile { path: "cache/train/k/attempt-1/cv_runs.parquet".into(), bytes: t.to_parquet().unwrap().into() };
+            let (_, epochs, _) = choose(&configs, &[input]).unwrap();
+            assert_eq!(epochs, want, "{runs:?}");
+        }
     }
 }

@@ -5,7 +5,7 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tacefusion_models::checkpoint::Checkpoint;
-use tacefusion_models::train::{init_network, load_network, network_record};
+use tacefusion_models::train::{cosine_rate, init_network, load_network, network_record};
 use tacefusion_models::{CpuTraining, CropSet, NetworkConfig, Ties, TrainConfig, TrainError, score, train};
 use tacefusion_survival::{SurvivalData, harrell_c};
 
@@ -51,6 +51,7 @@ fn config(epochs: usize, seed: u64) -> TrainConfig {
     TrainConfig {
         network: NetworkConfig { channels: 2, width: 4, depth: 2 },
         epochs,
+        schedule_epochs: None,
         batch_size: 16,
         learning_rate: 3e-3,
         weight_decay: 1e-4,
@@ -184,4 +185,34 @@ fn bad_settings_and_data_are_refused() {
     let c = config(1, 1);
     let trained = train::<CpuTraining>(&device, &c, &training, Some(&nobody), None, &mut |_| Ok(())).unwrap();
     assert_eq!(trained.history[0].validation_c, None);
+    // a survival time that cannot be used, and settings that train nothing, are named
+    let mut bad_time = training.clone();
+    bad_time.time[3] = f64::NAN;
+    let e = train::<CpuTraining>(&device, &config(1, 1), &bad_time, None, None, &mut |_| Ok(())).unwrap_err().to_string();
+    assert!(e.contains("patient P003") && e.contains("survival time NaN"), "{e}");
+    for (epochs, width) in [(0, 4), (1, 0)] {
+        let mut c = config(epochs, 1);
+        c.network.width = width;
+        let e = train::<CpuTraining>(&device, &c, &training, None, None, &mut |_| Ok(())).unwrap_err().to_string();
+        assert!(e.contains("epochs and width"), "{e}");
+    }
+}
+
+#[test]
+fn the_schedule_counts_the_batches_it_skips() {
+    // 17 patients in batches of 16: the second batch (one patient) never runs, but it is a step
+    // of the schedule, so epoch 2 starts half way down the cosine (it started a quarter down)
+    let (training, _) = cohort(17, 8);
+    let device = Default::default();
+    let c = config(2, 1);
+    let trained = train::<CpuTraining>(&device, &c, &training, None, None, &mut |_| Ok(())).unwrap();
+    let rates: Vec<f64> = trained.history.iter().map(|e| e.learning_rate).collect();
+    let want = [cosine_rate(c.learning_rate, 0, 4), cosine_rate(c.learning_rate, 2, 4)];
+    assert!(rates.iter().zip(want).all(|(r, w)| (r - w).abs() < 1e-12), "{rates:?} vs {want:?}");
+    // a final run stopped at epoch 2 of a 4-epoch schedule follows that schedule
+    let stopped = TrainConfig { schedule_epochs: Some(4), ..c };
+    let trained = train::<CpuTraining>(&device, &stopped, &training, None, None, &mut |_| Ok(())).unwrap();
+    let rates: Vec<f64> = trained.history.iter().map(|e| e.learning_rate).collect();
+    let want = [cosine_rate(c.learning_rate, 0, 8), cosine_rate(c.learning_rate, 2, 8)];
+    assert!(rates.iter().zip(want).all(|(r, w)| (r - w).abs() < 1e-12), "{rates:?} vs {want:?}");
 }

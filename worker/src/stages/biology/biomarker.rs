@@ -8,8 +8,9 @@ use tacefusion_core::Table as CsvTable;
 use tacefusion_omics::compare::t_two_sided_p;
 use tacefusion_survival::ranks::average_ranks;
 
-use super::{Exclusions, Groups, compare, parquet, with_comparisons};
+use super::{Groups, compare, parquet, with_comparisons};
 use crate::executor::{ExecError, OutputFile, text};
+use crate::stages::Exclusions;
 use crate::tables::{Column, Table};
 
 /// Spearman's rho and its two-sided p (NaN below 3 pairs or with a constant side).
@@ -41,7 +42,7 @@ pub(super) fn run(spec: &serde_json::Value, cohort: &str, groups: &Groups) -> Re
     let path = text(spec, "biomarkers")?;
     let t = CsvTable::from_csv_path(path).map_err(|e| ExecError::BadInput(e.to_string()))?;
     let ids = t.text_column("patient_id").map_err(|e| ExecError::BadInput(e.to_string()))?;
-    let mut ex = Exclusions::default();
+    let mut ex = Exclusions::of("biology");
     for id in ids.iter().filter(|id| !groups.of.contains_key(**id)) {
         ex.add(cohort, id, path, "patient_id", "no_fusion_score", format!("patient {id}: no {} score, so in neither group", groups.model));
     }

@@ -8,8 +8,9 @@ use rayon::prelude::*;
 use tacefusion_omics::markers::{estimate_sets, immune_sets, immune_sets_from, with_estimate_score};
 use tacefusion_omics::{Expression, GeneSet, MatchedSet, Scale, SetScores, gsva, match_sets, read_gmt, ssgsea};
 
-use super::{Comparison, Exclusions, Groups, compare, group_name, parquet, with_comparisons};
+use super::{Comparison, Groups, compare, group_name, parquet, with_comparisons};
 use crate::executor::{ExecError, OutputFile, text};
+use crate::stages::Exclusions;
 use crate::tables::{Column, ReadTable, Table};
 
 /// Reads an expression matrix: TSV or CSV, or a Parquet table (a text column of genes, a numeric
@@ -64,7 +65,7 @@ pub(super) fn run(spec: &serde_json::Value, cohort: &str, groups: &Groups) -> Re
     let path = text(spec, "expression")?;
     let all = read_expression(Path::new(path), scale)?;
     // samples of grouped patients; the others listed
-    let mut ex = Exclusions::default();
+    let mut ex = Exclusions::of("biology");
     let mut keep = Vec::new();
     for (j, s) in all.samples.iter().enumerate() {
         match groups.of.get(s) {

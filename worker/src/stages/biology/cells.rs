@@ -14,8 +14,9 @@ use tacefusion_omics::mtx::Mtx;
 use tacefusion_omics::score_genes::{GeneScores, ScoreGenesOptions, score_gene_sets};
 use tacefusion_omics::{OmicsError, read_gmt};
 
-use super::{Comparison, Exclusions, Groups, compare, group_name, parquet, with_comparisons};
+use super::{Comparison, Groups, compare, group_name, parquet, with_comparisons};
 use crate::executor::{Device, ExecError, OutputFile, text};
+use crate::stages::Exclusions;
 use crate::tables::{Column, Table};
 
 /// The two scores, by their names in the tables.
@@ -71,7 +72,7 @@ pub(super) fn run(spec: &serde_json::Value, cohort: &str, groups: &Groups, devic
     let log_normalized = o.log_normalized;
     // the hypoxia score is the stage's point; cytotoxicity that cannot be scored (none of its genes
     // in the data) is listed and left out, not the end of the task
-    let mut ex = Exclusions::default();
+    let mut ex = Exclusions::of("biology");
     let mut cytotoxic_failure = None;
     let mut score = |source: &dyn CellSource| -> Result<(GeneScores, GeneScores), ExecError> {
         let mut scored = score_on(device, source, &[&hypoxia_genes, cytotoxic_genes], &options)?.into_iter();

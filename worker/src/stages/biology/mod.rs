@@ -29,7 +29,6 @@ use tacefusion_omics::compare::{benjamini_hochberg, mann_whitney_auto, welch};
 pub use bulk::read_expression;
 
 use crate::executor::{Device, ExecError, InputFile, OutputFile, text};
-use crate::stages::EXCLUSION_COLUMNS;
 use crate::tables::{Column, ReadTable, Table};
 
 /// The study's `[omics]` settings as the planner put them in the spec (their defaults live in
@@ -190,31 +189,6 @@ pub fn with_comparisons(table: Table, rows: &[Comparison], family: &[String]) ->
         .with("welch_t", f(|r| r.welch_t))
         .with("welch_p", f(|r| r.welch_p))
         .with("welch_fdr", Column::Float(welch_fdr))
-}
-
-/// Rows of `exclusions` of this stage.
-#[derive(Default)]
-pub struct Exclusions {
-    rows: Vec<[String; 7]>,
-}
-
-impl Exclusions {
-    /// Lists one: `patient` (may be empty), the `file` and `field`, a `kind` and the reason.
-    pub fn add(&mut self, cohort: &str, patient: &str, file: &str, field: &str, kind: &str, reason: String) {
-        self.rows.push([cohort.into(), patient.into(), "biology".into(), file.into(), field.into(), kind.into(), reason]);
-    }
-
-    /// The `exclusions` file, when there is one.
-    pub fn file(&self) -> Result<Option<OutputFile>, ExecError> {
-        if self.rows.is_empty() {
-            return Ok(None);
-        }
-        let mut t = Table::default();
-        for (k, name) in EXCLUSION_COLUMNS.iter().enumerate() {
-            t = t.with(name, Column::Text(self.rows.iter().map(|r| r[k].clone()).collect()));
-        }
-        parquet("exclusions", t).map(Some)
-    }
 }
 
 /// A table as `<name>.parquet`.
