@@ -15,7 +15,7 @@ use tacefusion_radiomics::{Feature, Settings, extract};
 /// Arguments of `tacefusion radiomics`.
 #[derive(Debug, Args)]
 pub struct RadiomicsArgs {
-    /// Image (.nii, .nii.gz, .nrrd).
+    /// Image (.nii, .nii.gz, .nrrd, or a folder of one DICOM series).
     #[arg(long, required_unless_present_any = ["batch", "study"])]
     image: Option<PathBuf>,
     /// Mask (label map on the image's grid).

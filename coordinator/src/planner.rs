@@ -142,8 +142,12 @@ fn plan_with(study: &Study, study_file: &Path, digests: &mut DigestCache, bundle
     };
     for cohort in &study.cohorts {
         let clinical = PathBuf::from(Study::resolve(study_file, &cohort.clinical));
-        let input_err =
-            |file: &Path, detail: String| PlanError::Input { cohort: cohort.name.clone(), file: file.display().to_string(), detail };
+        // the file is named once (a table's own errors start with it)
+        let input_err = |file: &Path, detail: String| {
+            let file = file.display().to_string();
+            let detail = detail.strip_prefix(&format!("{file}: ")).map_or(detail.clone(), str::to_string);
+            PlanError::Input { cohort: cohort.name.clone(), file, detail }
+        };
         let clinical_digest = digests.digest(&clinical).map_err(|e| input_err(&clinical, e.to_string()))?;
         let ingest_settings = json!({ "cohort": cohort.name, "role": cohort.role, "centre": cohort.centre, "units": cohort.units });
         let ingest_key = task_key(Stage::Ingest, &ingest_settings, std::slice::from_ref(&clinical_digest));

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-pub const TABLES: [(&str, &str); 28] = [
+pub const TABLES: [(&str, &str); 30] = [
     ("patients", "SELECT * FROM patients ORDER BY cohort, patient_id"),
     ("exclusions", "SELECT * FROM exclusions ORDER BY cohort, patient_id, stage, field, reason"),
     ("radiomic_features", "SELECT * FROM radiomic_features ORDER BY cohort, patient_id, phase, feature"),
@@ -19,6 +19,8 @@ pub const TABLES: [(&str, &str); 28] = [
     ("cv_runs", "SELECT * FROM cv_runs ORDER BY run"),
     ("training_history", "SELECT * FROM training_history ORDER BY run, epoch"),
     ("deep_selection", "SELECT * FROM deep_selection ORDER BY config"),
+    ("held_out_risks", "SELECT * FROM held_out_risks ORDER BY fold, config, seed, patient_id"),
+    ("deep_cross_fitted", "SELECT * FROM deep_cross_fitted ORDER BY patient_id"),
     ("deep_features", "SELECT * FROM deep_features ORDER BY cohort, patient_id, feature"),
     ("model_coefficients", "SELECT * FROM model_coefficients ORDER BY model, term"),
     ("fusion_choice", "SELECT * FROM fusion_choice ORDER BY model"),

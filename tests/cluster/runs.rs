@@ -226,6 +226,21 @@ fn deep_learning_found_the_planted_tumour_biology(study: &std::path::Path, got: 
         let scored = deep.iter().any(|d| d["cohort"] == p["cohort"] && d["patient_id"] == p["patient_id"]);
         assert_eq!(scored, !crop_failed, "patient {} of {}", p["patient_id"], p["cohort"]);
     }
+    // the fusion models were fitted on cross-fitted deep scores: every training patient with a crop
+    // once, with the risk the network of the fold that held it out gave it
+    let crossed = table("deep_cross_fitted");
+    let trained: BTreeSet<String> = patients
+        .iter()
+        .filter(|p| p["role"] == "training" && !failed.contains(&format!("preprocess/{}/{}", p["cohort"], p["patient_id"])))
+        .map(|p| p["patient_id"].clone())
+        .collect();
+    assert_eq!(crossed.len(), trained.len());
+    assert_eq!(crossed.iter().map(|r| r["patient_id"].clone()).collect::<BTreeSet<_>>(), trained);
+    let held = table("held_out_risks");
+    for r in &crossed {
+        let h = held.iter().find(|h| h["patient_id"] == r["patient_id"] && h["fold"] == r["fold"]);
+        assert_eq!(h.map(|h| &h["risk"]), Some(&r["risk"]), "{r:?}");
+    }
     let truth = rows(&std::fs::read_to_string(study.parent().unwrap().join("truth/patients.csv")).unwrap());
     let (mut risk, mut h) = (Vec::new(), Vec::new());
     for d in &deep {

@@ -145,7 +145,9 @@ pub(crate) fn plan(study: &Study, cohorts: &[CohortTasks<'_>], inputs: &serde_js
         "seed": study.study.seed,
         "cutpoint_minprop": study.evaluation.cutpoint_minprop,
     });
-    let fit = fusion_task("fusion/fit".into(), spec, fitting.iter().flat_map(|c| inputs_of(c)).collect());
+    // train/final: the training cohort's cross-fitted deep scores, which the models are fitted on
+    let deps = std::iter::once(network.clone()).chain(fitting.iter().flat_map(|c| inputs_of(c))).collect();
+    let fit = fusion_task("fusion/fit".into(), spec, deps);
     let fitted = (fit.id.clone(), fit.key.clone());
     tasks.push(fit);
     // the model bundle: what another site needs to score its patients with this study

@@ -78,7 +78,9 @@ fn optional_float(
 
 fn read_slice(file: &Path) -> Result<Slice, ImageError> {
     // the parser's own message can quote attribute values (a patient's name): never pass it on
-    let obj = OpenFileOptions::new().open_file(file).map_err(|_| attr(file, "file", "not a readable DICOM file"))?;
+    let obj = OpenFileOptions::new()
+        .open_file(file)
+        .map_err(|_| ImageError::Format { file: file.to_path_buf(), detail: "not a readable DICOM file".into() })?;
     let syntax = obj.meta().transfer_syntax().trim_end_matches('\0').to_string();
     if !UNCOMPRESSED.contains(&syntax.as_str()) {
         return Err(attr(file, "TransferSyntaxUID", format!("{syntax}: only uncompressed little-endian slices are read")));
@@ -163,12 +165,12 @@ fn is_dicom(path: &Path) -> bool {
 /// Reads the CT series in `dir` (files without the DICOM preamble are skipped; the folder must hold
 /// one series).
 pub fn read_dicom_series(dir: &Path) -> Result<Volume<f32>, ImageError> {
-    let io = |source| ImageError::Io { file: dir.to_path_buf(), source };
+    let io = |cause| ImageError::Io { file: dir.to_path_buf(), cause };
     let mut files: Vec<PathBuf> =
         std::fs::read_dir(dir).map_err(io)?.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file() && is_dicom(p)).collect();
     files.sort();
     if files.is_empty() {
-        return Err(attr(dir, "file", "no DICOM file in the folder"));
+        return Err(ImageError::Format { file: dir.to_path_buf(), detail: "no DICOM file in the folder".into() });
     }
     let mut slices: Vec<Slice> = files.iter().map(|f| read_slice(f)).collect::<Result<_, _>>()?;
     let first = &slices[0];

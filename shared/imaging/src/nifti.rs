@@ -19,12 +19,12 @@ use crate::raw::decode;
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {
     /// The file could not be opened, read or written.
-    #[error("{file}: {source}")]
+    #[error("{file}: {cause}")]
     Io {
         /// The file.
         file: PathBuf,
-        /// The cause.
-        source: std::io::Error,
+        /// The cause (in the message, so not also a `source`: a chain printed whole would say it twice).
+        cause: std::io::Error,
     },
     /// The gzip stream or the voxel data ends early.
     #[error("{file}: truncated ({detail})")]
@@ -32,6 +32,14 @@ pub enum ImageError {
         /// The file.
         file: PathBuf,
         /// What was missing.
+        detail: String,
+    },
+    /// The file (or folder) is not what it should be: not DICOM, no slice in a series.
+    #[error("{file}: {detail}")]
+    Format {
+        /// The file or folder.
+        file: PathBuf,
+        /// What is wrong.
         detail: String,
     },
     /// A header field with a value this reader does not accept.
@@ -84,7 +92,7 @@ fn is_gzip(path: &Path) -> bool {
 /// Writes a volume; gzip-compressed when the name ends in `.gz` (fixed header time, so the same
 /// volume always gives the same bytes).
 pub fn write_nifti(path: &Path, geometry: &Geometry, data: &VoxelData) -> Result<(), ImageError> {
-    let io = |source| ImageError::Io { file: path.to_path_buf(), source };
+    let io = |cause| ImageError::Io { file: path.to_path_buf(), cause };
     if geometry.size.iter().any(|&s| s == 0 || s > i16::MAX as usize) {
         return Err(ImageError::Header {
             file: path.to_path_buf(),
@@ -217,13 +225,13 @@ fn header(g: &Geometry, data: &VoxelData) -> Vec<u8> {
 /// Reads a volume as f32 (scaling applied), whatever its stored type.
 pub fn read_nifti(path: &Path) -> Result<Volume<f32>, ImageError> {
     let file = path.to_path_buf();
-    let io = |source| ImageError::Io { file: file.clone(), source };
+    let io = |cause| ImageError::Io { file: file.clone(), cause };
     let raw = std::fs::read(path).map_err(io)?;
     let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::with_capacity(raw.len() * 4);
         MultiGzDecoder::new(&raw[..]).read_to_end(&mut out).map_err(|e| match e.kind() {
             std::io::ErrorKind::UnexpectedEof => ImageError::Truncated { file: file.clone(), detail: "gzip stream ends early".into() },
-            _ => ImageError::Io { file: file.clone(), source: e },
+            _ => ImageError::Io { file: file.clone(), cause: e },
         })?;
         out
     } else {

@@ -46,7 +46,7 @@ fn header_end(raw: &[u8]) -> Option<usize> {
 
 /// Reads a 3D NRRD volume as f32.
 pub fn read_nrrd(path: &Path) -> Result<Volume<f32>, ReadError> {
-    let raw = std::fs::read(path).map_err(|source| ReadError::Io { file: path.to_path_buf(), source })?;
+    let raw = std::fs::read(path).map_err(|cause| ReadError::Io { file: path.to_path_buf(), cause })?;
     let header_end = header_end(&raw).ok_or_else(|| bad(path, "header", "no blank line ends the header".into()))?;
     let header = String::from_utf8_lossy(&raw[..header_end]);
     let mut lines = header.lines();
@@ -111,7 +111,7 @@ pub fn read_nrrd(path: &Path) -> Result<Volume<f32>, ReadError> {
                 std::io::ErrorKind::UnexpectedEof => {
                     ReadError::Truncated { file: path.to_path_buf(), detail: "gzip stream ends early".into() }
                 }
-                _ => ReadError::Io { file: path.to_path_buf(), source: e },
+                _ => ReadError::Io { file: path.to_path_buf(), cause: e },
             })?;
             out
         }

@@ -33,6 +33,27 @@ pub enum Yaml {
     Map(Vec<(String, usize, Yaml)>),
 }
 
+impl std::fmt::Display for Yaml {
+    /// The value as the file writes it (a number, `"text"`, `[a, b]`), for error messages.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Yaml::Null => write!(f, "nothing"),
+            Yaml::Number(n, true) => write!(f, "{}", *n as i64),
+            Yaml::Number(n, false) => write!(f, "{n}"),
+            Yaml::Bool(b) => write!(f, "{b}"),
+            Yaml::Text(t) => write!(f, "{t:?}"),
+            Yaml::List(items) => {
+                write!(f, "[")?;
+                for (k, v) in items.iter().enumerate() {
+                    write!(f, "{}{v}", if k > 0 { ", " } else { "" })?;
+                }
+                write!(f, "]")
+            }
+            Yaml::Map(_) => write!(f, "a mapping"),
+        }
+    }
+}
+
 fn err(line: usize, detail: String) -> RadiomicsError {
     RadiomicsError::Setting { name: "parameter file", detail: format!("line {line}: {detail}") }
 }
@@ -127,7 +148,7 @@ fn block(lines: &[Line], pos: &mut usize, indent: usize) -> Result<Yaml, Radiomi
 fn number(v: &Yaml, key: &str, line: usize) -> Result<f64, RadiomicsError> {
     match v {
         Yaml::Number(n, _) => Ok(*n),
-        other => Err(err(line, format!("{key} must be a number, got {other:?}"))),
+        other => Err(err(line, format!("{key} must be a number, got {other}"))),
     }
 }
 
@@ -166,7 +187,7 @@ pub fn settings_from_yaml(text: &str) -> Result<Settings, RadiomicsError> {
                         "correctMask" if *v == Yaml::Bool(false) => {}
                         "force2D" => match v {
                             Yaml::Bool(b) => force2d = *b,
-                            other => return Err(err(*l, format!("force2D must be true or false, got {other:?}"))),
+                            other => return Err(err(*l, format!("force2D must be true or false, got {other}"))),
                         },
                         "force2Ddimension" => {
                             let d = number(v, k, *l)?;
@@ -194,7 +215,7 @@ pub fn settings_from_yaml(text: &str) -> Result<Settings, RadiomicsError> {
                                 )
                                 || matches!(k.as_str(), "geometryTolerance" | "additionalInfo");
                             if !default_ok {
-                                return Err(err(*l, format!("setting {k} = {v:?} is not supported yet (only pyradiomics' default)")));
+                                return Err(err(*l, format!("setting {k} = {v} is not supported yet (only pyradiomics' default)")));
                             }
                         }
                         "normalize" => match v {
@@ -202,7 +223,7 @@ pub fn settings_from_yaml(text: &str) -> Result<Settings, RadiomicsError> {
                                 s.normalize.get_or_insert(Normalize { scale: 1.0, outliers: None });
                             }
                             Yaml::Bool(false) => {}
-                            other => return Err(err(*l, format!("normalize must be true or false, got {other:?}"))),
+                            other => return Err(err(*l, format!("normalize must be true or false, got {other}"))),
                         },
                         "normalizeScale" => {
                             let scale = number(v, k, *l)?;
@@ -222,14 +243,14 @@ pub fn settings_from_yaml(text: &str) -> Result<Settings, RadiomicsError> {
                                     .range = range;
                             }
                             Yaml::Null => {}
-                            other => return Err(err(*l, format!("resegmentRange must be a list of one or two numbers, got {other:?}"))),
+                            other => return Err(err(*l, format!("resegmentRange must be a list of one or two numbers, got {other}"))),
                         },
                         "resegmentMode" => {
                             let mode = match v {
                                 Yaml::Text(t) if t == "absolute" => ResegmentMode::Absolute,
                                 Yaml::Text(t) if t == "relative" => ResegmentMode::Relative,
                                 Yaml::Text(t) if t == "sigma" => ResegmentMode::Sigma,
-                                other => return Err(err(*l, format!("resegmentMode must be absolute, relative or sigma, got {other:?}"))),
+                                other => return Err(err(*l, format!("resegmentMode must be absolute, relative or sigma, got {other}"))),
                             };
                             s.resegment.get_or_insert(Resegment { range: Vec::new(), mode, shape: false }).mode = mode;
                         }
@@ -239,7 +260,7 @@ pub fn settings_from_yaml(text: &str) -> Result<Settings, RadiomicsError> {
                                     .get_or_insert(Resegment { range: Vec::new(), mode: ResegmentMode::Absolute, shape: *b })
                                     .shape = *b;
                             }
-                            other => return Err(err(*l, format!("resegmentShape must be true or false, got {other:?}"))),
+                            other => return Err(err(*l, format!("resegmentShape must be true or false, got {other}"))),
                         },
                         "resampledPixelSpacing" => match v {
                             Yaml::Null => spacing = None,
@@ -253,7 +274,7 @@ pub fn settings_from_yaml(text: &str) -> Result<Settings, RadiomicsError> {
                                 }
                                 spacing = Some(out);
                             }
-                            other => return Err(err(*l, format!("resampledPixelSpacing must be a list of three spacings, got {other:?}"))),
+                            other => return Err(err(*l, format!("resampledPixelSpacing must be a list of three spacings, got {other}"))),
                         },
                         "interpolator" => match v {
                             Yaml::Null => bspline = false,
@@ -261,7 +282,7 @@ pub fn settings_from_yaml(text: &str) -> Result<Settings, RadiomicsError> {
                             Yaml::Number(n, _) if *n == 3.0 || *n == 23.0 => bspline = true,
                             Yaml::Text(t) if t == "sitkBSpline" || t == "sitkBSpline3" => bspline = true,
                             other => {
-                                return Err(err(*l, format!("interpolator {other:?} is not implemented (only sitkBSpline, the default)")));
+                                return Err(err(*l, format!("interpolator {other} is not implemented (only sitkBSpline, the default)")));
                             }
                         },
                         "padDistance" if *v == Yaml::Null => {}
@@ -275,7 +296,7 @@ pub fn settings_from_yaml(text: &str) -> Result<Settings, RadiomicsError> {
                         "preCrop" => match v {
                             Yaml::Null => {}
                             Yaml::Bool(b) => s.pre_crop = *b,
-                            other => return Err(err(*l, format!("preCrop must be true or false, got {other:?}"))),
+                            other => return Err(err(*l, format!("preCrop must be true or false, got {other}"))),
                         },
                         other => return Err(err(*l, format!("unknown setting {other:?}"))),
                     }
@@ -289,7 +310,7 @@ pub fn settings_from_yaml(text: &str) -> Result<Settings, RadiomicsError> {
                     let options = match v {
                         Yaml::Map(m) => m.clone(),
                         Yaml::Null => Vec::new(),
-                        other => return Err(err(*l, format!("imageType {t}: options must be a mapping, got {other:?}"))),
+                        other => return Err(err(*l, format!("imageType {t}: options must be a mapping, got {other}"))),
                     };
                     let unknown = |allowed: &[&str]| {
                         options
@@ -331,10 +352,7 @@ pub fn settings_from_yaml(text: &str) -> Result<Settings, RadiomicsError> {
                                     || matches!((k.as_str(), v), ("level", Yaml::Number(n, _)) if *n == 1.0)
                                     || matches!((k.as_str(), v), ("start_level", Yaml::Number(n, _)) if *n == 0.0);
                                 if !default {
-                                    return Err(err(
-                                        *kl,
-                                        format!("Wavelet {k} = {v:?}: only coif1, level 1, start_level 0 are implemented"),
-                                    ));
+                                    return Err(err(*kl, format!("Wavelet {k} = {v}: only coif1, level 1, start_level 0 are implemented")));
                                 }
                             }
                             kinds.push(ImageType::Wavelet);

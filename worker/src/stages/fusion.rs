@@ -3,10 +3,14 @@
 //! of both phases), the early-fusion model (the same signature over deep + radiomic features), the
 //! late-fusion model (Cox on the deep score and the Rad-score), the choice between the two fusions by
 //! Harrell's C on the internal validation cohort (training when there is none), and the
-//! clinical-radiologic model on the chosen fusion score with its risk groups and nomogram. Every
-//! patient with a finite deep score and finite values of the features the models use is scored
-//! unchanged; the others get no prediction (`fit`
-//! scores its own cohorts, `apply` one other cohort from the fitted `models.json`).
+//! clinical-radiologic model on the chosen fusion score with its risk groups and nomogram. They are
+//! fitted on the training cohort's cross-fitted deep scores (`deep_cross_fitted` of `train/final`:
+//! each patient scored by the fold network that never saw them), so the late fusion and the CRM
+//! (its cut-points too) are fitted on scores like those of new patients; the early fusion's deep
+//! features are the final network's, in-sample. Every cohort is then scored with the final
+//! network's deep scores, as the model bundle scores it. Each model scores every patient with
+//! finite values of what it uses; the others are listed in `exclusions` (`fit` scores its own
+//! cohorts, `apply` one other cohort from the fitted `models.json`).
 //!
 //! Tables: `predictions` (models `radiomic`, `efm`, `lfm`, `crm`; the CRM with its risk group),
 //! `model_coefficients`, `fusion_choice`, `nomogram`; and `models.json`, everything needed to score
@@ -53,9 +57,12 @@ pub struct FittedModels {
 pub const GROUPS: [&str; 3] = ["low", "intermediate", "high"];
 
 /// One patient's model inputs.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Features {
+    /// The final network's score.
     deep: Option<f64>,
+    /// A training patient's cross-fitted score (the fold network that held them out).
+    cross_fitted: Option<f64>,
     values: HashMap<String, f64>,
 }
 
@@ -87,6 +94,14 @@ fn features(inputs: &[InputFile]) -> Result<BTreeMap<(String, String), Features>
             out.entry((c[i].clone(), p[i].clone())).or_default().deep = Some(r[i]);
         }
     }
+    // the training cohort's cross-fitted deep scores (`train/final`, given to `fusion/fit` only)
+    for t in tables(inputs, "deep_cross_fitted") {
+        let t = t?;
+        let (c, p, r) = (t.texts("cohort")?, t.texts("patient_id")?, t.floats("risk")?);
+        for i in 0..t.rows() {
+            out.entry((c[i].clone(), p[i].clone())).or_default().cross_fitted = Some(r[i]);
+        }
+    }
     for t in tables(inputs, "deep_features") {
         let t = t?;
         let (c, p, f, v) = (t.texts("cohort")?, t.texts("patient_id")?, t.texts("feature")?, t.floats("value")?);
@@ -115,7 +130,12 @@ pub fn run(spec: &serde_json::Value, inputs: &[InputFile]) -> Result<Vec<OutputF
     let feats = features(inputs)?;
     match text(spec, "kind")? {
         "fit" => {
-            let (models, choice) = fit(spec, inputs, &feats)?;
+            // fitted on the training patients' cross-fitted deep scores, not on the final network's
+            // scores of the patients it was trained on; every cohort is then scored with the final
+            // network's, as the model bundle scores them
+            let for_fitting: BTreeMap<(String, String), Features> =
+                feats.iter().map(|(k, f)| (k.clone(), Features { deep: f.cross_fitted.or(f.deep), ..f.clone() })).collect();
+            let (models, choice) = fit(spec, inputs, &for_fitting)?;
             // scored with the coefficients as `models.json` keeps them (JSON text: the last bit of a
             // number may differ), so that `apply` and a validation job give these cohorts the same scores
             let kept = serde_json::to_vec(&models).map_err(|e| ExecError::Retryable(e.to_string()))?;
@@ -372,7 +392,7 @@ mod tests {
             .into_iter()
             .map(|(id, deep, b)| {
                 let values = HashMap::from([("arterial:a".to_string(), 1.0), ("arterial:b".to_string(), b)]);
-                (("v".to_string(), id.to_string()), Features { deep, values })
+                (("v".to_string(), id.to_string()), Features { deep, cross_fitted: None, values })
             })
             .collect();
         let (pred, risk, ex) = score_cohorts(&models, &["v".into()], &inputs, &feats).unwrap();
@@ -397,6 +417,18 @@ mod tests {
             ("P3", "crm", "crm: no lfm score, which the CRM is built on"),
         ];
         assert_eq!(listed, want.map(|(p, m, r)| (p.to_string(), m.to_string(), r.to_string())));
+        // the training cohort's cross-fitted deep score replaces the final network's
+        let table = |name: &str, risk: f64| {
+            let t = Table::default()
+                .with("cohort", Column::Text(vec!["t".into()]))
+                .with("patient_id", Column::Text(vec!["P1".into()]))
+                .with("model", Column::Text(vec!["deep".into()]))
+                .with("risk", Column::Float(vec![risk]));
+            InputFile { path: format!("cache/x/k/attempt-1/{name}.parquet"), bytes: t.to_parquet().unwrap().into() }
+        };
+        let read = features(&[table("deep_cross_fitted", 0.25), table("predictions", 9.0)]).unwrap();
+        let p1 = &read[&("t".to_string(), "P1".to_string())];
+        assert_eq!((p1.deep, p1.cross_fitted), (Some(9.0), Some(0.25)));
         // a patients table that cannot be read is an error naming the cohort, not an empty result
         let broken =
             [InputFile { path: "cache/ingest/k/attempt-1/patients.parquet".into(), bytes: bytes::Bytes::from_static(b"not parquet") }];

@@ -2,22 +2,27 @@
 //! `tacefusion-models` on the training cohort's crops.
 //!
 //! - `kind = "cv"`: trains on every fold but `fold` and stops early on the held-out fold's C; tables
-//!   `cv_runs` (one row: the run, its configuration, best epoch and validation C) and
-//!   `training_history` (loss and validation C per epoch). Folds are stratified by event and drawn
-//!   from the study seed over the patients sorted by id, so every CV task of a study agrees on them.
+//!   `cv_runs` (one row: the run, its configuration, best epoch and validation C),
+//!   `training_history` (loss and validation C per epoch) and `held_out_risks` (the held-out
+//!   patients' risks by the best network). Folds are stratified by event and drawn from the study
+//!   seed over the patients sorted by id, so every CV task of a study agrees on them.
 //! - `kind = "final"`: reads every `cv_runs` row, picks the configuration with the highest mean
 //!   validation C (the lower index on a tie) and the median best epoch, trains it on the whole
 //!   training cohort, and writes `network.mpk` (the weights), `deep_model.json` (everything needed
-//!   to rebuild and use the network) and the `deep_selection` table.
+//!   to rebuild and use the network), the `deep_selection` table and `deep_cross_fitted` (each
+//!   training patient's held-out risk by the chosen configuration, first seed: what the fusion
+//!   models are fitted on).
 //!
 //! Both save a checkpoint after every epoch and resume from the last one after a lost attempt.
+
+use std::collections::BTreeMap;
 
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use tacefusion_models::{
-    Backend, Checkpoint, CpuTraining, CropSet, EpochLog, NetworkConfig, Ties, TrainConfig, TrainError, Trained, train,
+    Backend, Checkpoint, CpuTraining, CropSet, EpochLog, NetworkConfig, Ties, TrainConfig, TrainError, Trained, score, train,
 };
 
 use crate::executor::{Checkpoints, Device, ExecError, InputFile, OutputFile, integer, text};
@@ -112,11 +117,16 @@ struct Fitted {
     record: Vec<u8>,
     history: Vec<EpochLog>,
     best: Option<(usize, f64)>,
+    /// The returned network's risks of the validation patients (none without them).
+    held_out: Vec<f64>,
 }
 
-fn fitted<B: Backend>(r: Result<Trained<B>, TrainError>) -> Result<Fitted, ExecError> {
+fn fitted<B: Backend>(r: Result<Trained<B>, TrainError>, valid: Option<&CropSet>, device: &B::Device) -> Result<Fitted, ExecError> {
     match r {
-        Ok(t) => Ok(Fitted { record: t.record, history: t.history, best: t.best }),
+        Ok(t) => {
+            let held_out = valid.map(|v| score(&t.network, v, 16, device).0).unwrap_or_default();
+            Ok(Fitted { record: t.record, history: t.history, best: t.best, held_out })
+        }
         Err(e @ (TrainError::Save { .. } | TrainError::Checkpoint(_))) => Err(ExecError::Retryable(e.to_string())),
         Err(other) => Err(ExecError::BadInput(other.to_string())),
     }
@@ -137,11 +147,14 @@ fn fit(
     };
     let mut save = |c: &Checkpoint| checkpoints.save(c.to_bytes());
     match device {
-        Device::Cpu => fitted(train::<CpuTraining>(&Default::default(), config, train_set, valid, resume.as_ref(), &mut save)),
+        Device::Cpu => {
+            let device = Default::default();
+            fitted(train::<CpuTraining>(&device, config, train_set, valid, resume.as_ref(), &mut save), valid, &device)
+        }
         #[cfg(feature = "cuda")]
         Device::Cuda(index) => {
             let device = tacefusion_models::gpu_device(index);
-            fitted(train::<tacefusion_models::GpuTraining>(&device, config, train_set, valid, resume.as_ref(), &mut save))
+            fitted(train::<tacefusion_models::GpuTraining>(&device, config, train_set, valid, resume.as_ref(), &mut save), valid, &device)
         }
         #[cfg(not(feature = "cuda"))]
         Device::Cuda(index) => Err(Device::unavailable(index)),
@@ -198,12 +211,27 @@ pub fn run(
                 .with("epochs_run", Column::Int(vec![trained.history.len() as i64]))
                 .with("n_train", Column::Int(vec![train_set.len() as i64]))
                 .with("n_valid", Column::Int(vec![valid.len() as i64]));
-            Ok(vec![parquet("cv_runs", runs)?, parquet("training_history", history_table(&run, &trained))?])
+            // the held-out patients' risks by this run's best network: the chosen configuration's,
+            // over every fold, are the training cohort's cross-fitted deep scores (`train/final`)
+            let n = valid.len();
+            let held_out = Table::default()
+                .with("cohort", Column::Text(vec![cohort.to_string(); n]))
+                .with("patient_id", Column::Text(valid.ids.clone()))
+                .with("fold", Column::Int(vec![fold as i64; n]))
+                .with("config", Column::Int(vec![config.id as i64; n]))
+                .with("seed", Column::Int(vec![seed as i64; n]))
+                .with("risk", Column::Float(trained.held_out.clone()));
+            Ok(vec![
+                parquet("cv_runs", runs)?,
+                parquet("training_history", history_table(&run, &trained))?,
+                parquet("held_out_risks", held_out)?,
+            ])
         }
         "final" => {
             let configs: Vec<SweepConfig> = parse(spec, "configs")?;
             let seed = integer(spec, "seed")?;
             let (chosen, epochs, selection) = choose(&configs, inputs)?;
+            let cross_fitted = cross_fitted(cohort, &crops.ids, chosen.id, seed, inputs)?;
             let tc = train_config(&shared, &chosen, seed, Some(epochs), channels);
             let trained = fit(&tc, &crops, None, checkpoints, device)?;
             let model = DeepModel { config: tc, crop_shape: crops.shape, chosen, n_train: crops.len() };
@@ -213,10 +241,37 @@ pub fn run(
                 ("deep_model.json".into(), json),
                 parquet("deep_selection", selection)?,
                 parquet("training_history", history_table("final", &trained))?,
+                parquet("deep_cross_fitted", cross_fitted)?,
             ])
         }
         other => Err(ExecError::BadInput(format!("unknown train kind {other:?}"))),
     }
+}
+
+/// The training cohort's cross-fitted deep scores: each patient's risk by the chosen
+/// configuration's network of the fold that held it out (seed `seed`), rows (cohort, patient_id,
+/// fold, risk). The fusion models are fitted on these, not on the final network's scores of the
+/// patients it was trained on (which a network that memorised some outcomes makes too good).
+fn cross_fitted(cohort: &str, ids: &[String], config: usize, seed: u64, inputs: &[InputFile]) -> Result<Table, ExecError> {
+    let mut risk: BTreeMap<String, (i64, f64)> = BTreeMap::new();
+    for f in inputs.iter().filter(|f| f.path.ends_with("/held_out_risks.parquet")) {
+        let t = ReadTable::read(&f.path, f.bytes.clone())?;
+        let (p, fold, c, s, r) = (t.texts("patient_id")?, t.ints("fold")?, t.ints("config")?, t.ints("seed")?, t.floats("risk")?);
+        for k in (0..t.rows()).filter(|&k| c[k] as usize == config && s[k] as u64 == seed) {
+            risk.insert(p[k].clone(), (fold[k], r[k]));
+        }
+    }
+    if let Some(missing) = ids.iter().find(|id| !risk.contains_key(*id)) {
+        return Err(ExecError::BadInput(format!(
+            "patient {missing} has no held-out risk from configuration {config}, seed {seed}: a cross-validation run is missing"
+        )));
+    }
+    let rows: Vec<(&String, (i64, f64))> = ids.iter().map(|id| (id, risk[id])).collect();
+    Ok(Table::default()
+        .with("cohort", Column::Text(vec![cohort.to_string(); rows.len()]))
+        .with("patient_id", Column::Text(rows.iter().map(|r| r.0.clone()).collect()))
+        .with("fold", Column::Int(rows.iter().map(|r| r.1.0).collect()))
+        .with("risk", Column::Float(rows.iter().map(|r| r.1.1).collect())))
 }
 
 /// The configuration with the best mean validation C over its CV runs, the epochs to train it
@@ -283,6 +338,36 @@ mod tests {
             assert_eq!(f[i], g[22 - i]);
         }
         assert_ne!(f, assign_folds(&ids, &event, 5, 10), "another seed, other folds");
+    }
+
+    #[test]
+    fn the_cross_fitted_scores_are_the_chosen_configurations_first_seed() {
+        // (patient, fold, config, seed, risk) over two CV tasks' tables
+        let rows: [&[(&str, i64, i64, i64, f64)]; 2] =
+            [&[("P1", 0, 0, 1, 0.1), ("P1", 0, 0, 2, 0.2), ("P1", 0, 1, 1, 0.3)], &[("P2", 1, 0, 1, -0.4), ("P2", 1, 1, 1, 0.5)]];
+        let inputs: Vec<InputFile> = rows
+            .iter()
+            .enumerate()
+            .map(|(k, r)| {
+                let t = Table::default()
+                    .with("cohort", Column::Text(vec!["t".into(); r.len()]))
+                    .with("patient_id", Column::Text(r.iter().map(|x| x.0.to_string()).collect()))
+                    .with("fold", Column::Int(r.iter().map(|x| x.1).collect()))
+                    .with("config", Column::Int(r.iter().map(|x| x.2).collect()))
+                    .with("seed", Column::Int(r.iter().map(|x| x.3).collect()))
+                    .with("risk", Column::Float(r.iter().map(|x| x.4).collect()));
+                InputFile { path: format!("cache/train/k{k}/attempt-1/held_out_risks.parquet"), bytes: t.to_parquet().unwrap().into() }
+            })
+            .collect();
+        let ids = ["P1".to_string(), "P2".to_string()];
+        let t = cross_fitted("t", &ids, 0, 1, &inputs).unwrap();
+        let bytes: bytes::Bytes = t.to_parquet().unwrap().into();
+        let read = ReadTable::read("x", bytes).unwrap();
+        assert_eq!(read.texts("patient_id").unwrap(), ["P1", "P2"]);
+        assert_eq!(read.ints("fold").unwrap(), [0, 1]);
+        assert_eq!(read.floats("risk").unwrap(), [0.1, -0.4]);
+        let e = cross_fitted("t", &ids, 1, 2, &inputs).unwrap_err().to_string();
+        assert!(e.contains("patient P1") && e.contains("configuration 1, seed 2"), "{e}");
     }
 
     #[test]

@@ -64,7 +64,10 @@ impl<'a> Row<'a> {
     fn integer(&mut self, field: &'static str, range: RangeInclusive<u32>) -> Option<u32> {
         let v = self.number(field)?;
         if v.fract() != 0.0 || !(*range.start() as f64..=*range.end() as f64).contains(&v) {
-            let reason = format!("{v} is not a whole number from {} to {}", range.start(), range.end());
+            let reason = match range.end() {
+                &u32::MAX => format!("{v} is not a whole number of at least {}", range.start()),
+                end => format!("{v} is not a whole number from {} to {end}", range.start()),
+            };
             self.problem(ExclusionKind::InvalidValue, field, reason);
             return None;
         }
@@ -116,8 +119,9 @@ impl<'a> Row<'a> {
         let as_other = canonical(v, other);
         if range.contains(&as_other) {
             let reason = format!(
-                "{v} {declared} is outside the plausible {plausible}; read as {other} it is {as_other} {canonical_unit}: \
-                 the value looks recorded in {other} while the cohort declares {declared}"
+                "{v} {declared} is outside the plausible {plausible}; read as {other} it is {} {canonical_unit}: \
+                 the value looks recorded in {other} while the cohort declares {declared}",
+                rounded(as_other)
             );
             self.problem(unit_kind, field, reason);
         } else {
@@ -204,4 +208,11 @@ impl<'a> Row<'a> {
         }
         self.within("os_months", v, 0.0..=MAX_OS_MONTHS, " months (40 years): days or weeks written as months?")
     }
+}
+
+/// A converted value for a message: at most 6 decimals, trailing zeros dropped (13.68, not
+/// 13.680000000000001).
+fn rounded(x: f64) -> String {
+    let text = format!("{x:.6}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
 }

@@ -90,6 +90,8 @@ fn each_check_reports_its_kind_field_and_reason() {
         ("albumin", "-1", SI, Excluded(InvalidValue, "negative")),
         ("albumin", "x", SI, Excluded(InvalidValue, "not a number")),
         ("bilirubin", "0.9", SI, Excluded(BilirubinUnit, "looks recorded in mg/dL while the cohort declares umol/L")),
+        // 0.8 mg/dL x 17.1 is 13.680000000000001 in f64: written rounded
+        ("bilirubin", "0.8", SI, Excluded(BilirubinUnit, "read as mg/dL it is 13.68 umol/L:")),
         ("bilirubin", "300", US, Excluded(BilirubinUnit, "looks recorded in umol/L while the cohort declares mg/dL")),
         ("bilirubin", "1200", SI, Excluded(ImplausibleValue, "2-850 umol/L")),
         ("largest_diameter", "45", SI, Excluded(DiameterUnit, "read as mm it is 4.5 cm")),
@@ -103,7 +105,7 @@ fn each_check_reports_its_kind_field_and_reason() {
         ("encephalopathy", "grade5", SI, Excluded(InvalidValue, "none, grade1_2, grade3_4")),
         ("ecog", "5", SI, Excluded(InvalidValue, "whole number from 0 to 4")),
         ("ecog", "1.5", SI, Excluded(InvalidValue, "whole number from 0 to 4")),
-        ("tumour_number", "0", SI, Excluded(InvalidValue, "whole number from 1")),
+        ("tumour_number", "0", SI, Excluded(InvalidValue, "0 is not a whole number of at least 1")),
         ("pvtt", "2", SI, Excluded(InvalidValue, "not one of 0, 1")),
         ("extrahepatic_spread", "", SI, Excluded(MissingValue, "no value")),
         ("inr", "35", SI, Excluded(ImplausibleValue, "0.5-20")),
