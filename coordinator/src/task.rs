@@ -77,7 +77,7 @@ impl Stage {
     pub fn code_version(self) -> u32 {
         match self {
             // 2: encephalopathy written with the clinical table's codes (grade1_2, grade3_4)
-            // 3: line numbers of CRLF tables
+            // 3: line numbers of CRLF tables; converted values rounded in reasons
             Stage::Ingest => 3,
             // 2: crops in the patient's LPS axes; DICOM BitsStored, NIfTI spatial units
             Stage::Preprocess => 2,
@@ -85,12 +85,13 @@ impl Stage {
             // image's own spacing, minimumROIDimensions
             Stage::Radiomics => 2,
             // 2: the final run on cross-validation's schedule, the median over runs with a C, skipped
-            // batches counted on the schedule, times checked, a diverged loss an error
+            // batches counted on the schedule, times checked, a diverged loss an error;
+            // held_out_risks and deep_cross_fitted
             Stage::Train => 2,
             Stage::Score => 1,
             // 2: a non-finite feature or deep score leaves the patient unscored
             // 3: the signature cap counts non-redundant features; each model scores whom it can,
-            // the rest listed in exclusions
+            // the rest listed in exclusions; fitted on cross-fitted, standardised deep scores
             Stage::Fusion => 3,
             Stage::Bundle => 1,
             Stage::Bootstrap => 1,

@@ -236,6 +236,13 @@ fn single_cells_from_h5ad_and_mtx_agree_and_show_the_planted_scores() {
         let planted = if score[k] == "hypoxia" { diff[k] > 0.0 } else { ty[k] == "CD8+ cytotoxic T" && diff[k] < 0.0 };
         assert!(planted && (p[k] - 0.1).abs() < 1e-12, "{} of {}: {} p {}", score[k], ty[k], diff[k], p[k]);
     }
+    // a barcode listed again with other labels in the cell table is an error naming both lines
+    let twice = dir.join("twice.csv");
+    std::fs::write(&twice, format!("{}{},P9,NK\n", std::fs::read_to_string(&cells).unwrap(), barcodes[0])).unwrap();
+    let e = biology::run(&spec("singlecell", &[("mtx", &mtx), ("cells", &twice), ("gene_sets", &gmt)]), &inputs, Device::Cpu)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("twice.csv") && e.contains("barcode P0_000 is on lines 2 and 242"), "{e}");
     // the default cytotoxic types are CD8+ cytotoxic T and NK: no cell is NK, which is listed
     let ex = table(&from_h5ad, "exclusions");
     let (kind, field, reason) = (texts(&ex, "kind"), texts(&ex, "field"), texts(&ex, "reason"));

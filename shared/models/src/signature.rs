@@ -7,8 +7,8 @@
 //!
 //! Screening before the redundancy filter gives the same kept set as the other order (a screened
 //! feature can only be removed by a stronger, hence also screened, one) and avoids a correlation
-//! matrix over thousands of features. The cap on how many enter the LASSO (one per two events,
-//! `max_screened`) counts features the redundancy filter kept: the walk in p order stops there.
+//! matrix over thousands of features. The redundancy filter walks the `max_screened` strongest in
+//! p order and stops when it has kept one per two events: that cap counts kept features.
 
 use serde::{Deserialize, Serialize};
 use tacefusion_survival::penalized::{PenaltyOptions, alpha_path, cross_validate};
@@ -20,7 +20,7 @@ use tacefusion_survival::{Covariates, CoxModel, CoxOptions, SurvivalData};
 pub struct SignatureSettings {
     /// Univariable Cox p below which a feature passes screening.
     pub screening_p: f64,
-    /// At most this many features (the smallest p that are not redundant) enter the LASSO.
+    /// At most this many screened features (the smallest p) enter the redundancy filter.
     pub max_screened: usize,
     /// |Spearman| above which two features are redundant.
     pub redundancy: f64,
@@ -140,13 +140,12 @@ impl Signature {
         }
         screened.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         let n_screened = screened.len();
-        // redundancy: strongest first, keep what is not too close to a kept one, until the cap: at
-        // most one candidate per two events enters the LASSO (and `max_screened`). The cap counts
-        // kept features, so twenty near-copies of one strong feature do not crowd out a weaker,
-        // independent one.
-        let cap = settings.max_screened.min(data.n_events() / 2).max(2);
+        // redundancy over the `max_screened` strongest: strongest first, keep what is not too close
+        // to a kept one, until one candidate per two events. That cap counts kept features, so
+        // twenty near-copies of one strong feature do not crowd out a weaker, independent one.
+        let cap = (data.n_events() / 2).max(2);
         let mut kept: Vec<(usize, Vec<f64>)> = Vec::new();
-        for &(_, k) in &screened {
+        for &(_, k) in screened.iter().take(settings.max_screened) {
             if kept.len() == cap {
                 break;
             }

@@ -97,11 +97,14 @@ impl CellSource for CellMatrix {
     }
 }
 
+/// Cells whose stored values decide whether a matrix is counts.
+const JUDGED_CELLS: usize = 1000;
+
 /// Counts made log-normalised on the fly: each cell scaled to `target_sum` in total, then
 /// `ln(1 + x)`. A negative or non-finite value is an error naming the cell and the gene: such data
 /// are not counts (already scaled or log-normalised), and normalising them would give NaN scores.
-/// So is a chunk whose stored values are mostly not whole numbers (log-normalised data normalised
-/// again would score without an error, but wrongly).
+/// So is a matrix whose first 1,000 cells' stored values are mostly not whole numbers
+/// (log-normalised data normalised again would score without an error, but wrongly).
 pub struct Normalized<S> {
     /// The counts.
     pub source: S,
@@ -120,23 +123,31 @@ impl<S: CellSource> CellSource for Normalized<S> {
 
     fn for_each_chunk(&self, cells_per_chunk: usize, f: &mut dyn FnMut(&CsrChunk) -> Result<(), OmicsError>) -> Result<(), OmicsError> {
         let genes = self.source.genes();
+        // log-normalised values are positive too: most stored values not whole numbers is the sign
+        // (counts are whole, or nearly all so after an EM quantifier). Judged over the first
+        // JUDGED_CELLS cells, whatever the chunks (a GPU's are smaller than the CPU's); chunks
+        // before the judgement may have been passed on, and the error ends the scoring all the same.
+        let judged = JUDGED_CELLS.min(self.source.n_cells());
+        let (mut stored, mut fractional, mut first) = (0usize, 0usize, None);
         self.source.for_each_chunk(cells_per_chunk, &mut |chunk| {
-            // log-normalised values are positive too: most stored values not whole numbers is the
-            // sign (counts are whole, or nearly all so after an EM quantifier)
-            let fractional = chunk.data.iter().filter(|v| v.fract() != 0.0).count();
-            if 2 * fractional > chunk.data.len() {
-                let k = chunk.data.iter().position(|v| v.fract() != 0.0).unwrap_or(0);
-                let r = chunk.indptr.partition_point(|&p| p <= k) - 1;
-                return Err(OmicsError::Invalid(format!(
-                    "cells {} to {} (0-based): {fractional} of {} stored values are not whole numbers (cell {}, gene {}: {}): \
-                     these are not counts; for log-normalised data set log_normalized = true",
-                    chunk.first_cell,
-                    chunk.first_cell + chunk.cells() - 1,
-                    chunk.data.len(),
-                    chunk.first_cell + r,
-                    genes.get(chunk.indices[k] as usize).map_or("?", |g| g.as_str()),
-                    chunk.data[k]
-                )));
+            if chunk.first_cell < judged {
+                let end = chunk.indptr[(judged - chunk.first_cell).min(chunk.cells())];
+                stored += end;
+                for k in (0..end).filter(|&k| chunk.data[k].fract() != 0.0) {
+                    fractional += 1;
+                    if first.is_none() {
+                        let r = chunk.indptr.partition_point(|&p| p <= k) - 1;
+                        let gene = genes.get(chunk.indices[k] as usize).map_or("?", |g| g.as_str());
+                        first = Some(format!("cell {}, gene {gene}: {}", chunk.first_cell + r, chunk.data[k]));
+                    }
+                }
+                if chunk.first_cell + chunk.cells() >= judged && 2 * fractional > stored {
+                    return Err(OmicsError::Invalid(format!(
+                        "{fractional} of the {stored} stored values of the first {judged} cells are not whole numbers ({}): \
+                         these are not counts; for log-normalised data set log_normalized = true",
+                        first.as_deref().unwrap_or("")
+                    )));
+                }
             }
             let mut out = chunk.clone();
             for r in 0..chunk.cells() {
@@ -194,13 +205,12 @@ mod tests {
             genes: vec!["A".into(), "B".into()],
             csr: CsrChunk { first_cell: 0, indptr: vec![0, 2, 4], indices: vec![0, 1, 0, 1], data: vec![1.0, 0.69, 1.1, 2.3] },
         };
-        let mut chunks = 0;
-        let e = Normalized { source: logged, target_sum: 4.0 }.for_each_chunk(2, &mut |_| {
-            chunks += 1;
-            Ok(())
-        });
-        let e = e.unwrap_err().to_string();
-        assert!(e.contains("3 of 4 stored values are not whole numbers") && e.contains("cell 0, gene B: 0.69"), "{e}");
-        assert!(e.contains("log_normalized = true") && chunks == 0, "{e}");
+        // the same judgement whatever the chunks
+        for cells_per_chunk in [1, 2] {
+            let e = Normalized { source: logged.clone(), target_sum: 4.0 }.for_each_chunk(cells_per_chunk, &mut |_| Ok(()));
+            let e = e.unwrap_err().to_string();
+            assert!(e.contains("3 of the 4 stored values of the first 2 cells are not whole numbers"), "{e}");
+            assert!(e.contains("cell 0, gene B: 0.69") && e.contains("log_normalized = true"), "{e}");
+        }
     }
 }

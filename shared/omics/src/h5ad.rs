@@ -43,6 +43,16 @@ fn int_array_attr(attrs: &HashMap<String, AttrValue>, name: &str) -> Option<Vec<
     })
 }
 
+/// A float label as Python writes it: NaN (missing) as "", a whole number with `.0`, else the
+/// shortest text that reads back (`shortest`, Rust's, which is Python's but for exponents).
+fn python_float(v: f64, shortest: String) -> String {
+    match v {
+        v if v.is_nan() => String::new(),
+        v if v.fract() == 0.0 && v.abs() < 1e16 => format!("{v:.1}"),
+        _ => shortest,
+    }
+}
+
 /// How `X` is stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Storage {
@@ -173,16 +183,13 @@ impl H5ad {
             hdf5_pure::Datatype::FixedPoint { .. } => {
                 Ok(d.read_i64().map_err(|e| self.err(field, e))?.iter().map(|v| v.to_string()).collect())
             }
-            hdf5_pure::Datatype::FloatingPoint { .. } => Ok(d
-                .read_f64()
-                .map_err(|e| self.err(field, e))?
-                .iter()
-                .map(|v| match v {
-                    v if v.is_nan() => String::new(),
-                    v if v.fract() == 0.0 && v.abs() < 1e16 => format!("{v:.1}"),
-                    v => v.to_string(),
-                })
-                .collect()),
+            // a float32 column is written at its own precision (0.1, not 0.10000000149011612)
+            hdf5_pure::Datatype::FloatingPoint { size: 4, .. } => {
+                Ok(d.read_f32().map_err(|e| self.err(field, e))?.iter().map(|&v| python_float(v as f64, v.to_string())).collect())
+            }
+            hdf5_pure::Datatype::FloatingPoint { .. } => {
+                Ok(d.read_f64().map_err(|e| self.err(field, e))?.iter().map(|&v| python_float(v, v.to_string())).collect())
+            }
             // h5py writes numpy booleans as an enumeration FALSE = 0, TRUE = 1 over int8
             hdf5_pure::Datatype::Enumeration { .. } => Ok(d
                 .read_u8()

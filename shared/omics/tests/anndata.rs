@@ -1,7 +1,7 @@
 //! h5ad files as anndata 0.12 writes them, made by the peers' anndata (skipped without it): a CSC
 //! matrix is passed on in chunks of the asked size with the CSR file's entries; integer, nullable,
-//! boolean, float and integer-categorical `obs` columns read as pandas prints them; a stored array
-//! shorter than its pointers say is an error naming it, not a panic.
+//! boolean, float (64- and 32-bit) and integer-categorical `obs` columns read as pandas prints
+//! them; a stored array shorter than its pointers say is an error naming it, not a panic.
 
 mod common;
 
@@ -21,6 +21,7 @@ obs = pd.DataFrame({
     "nullable": pd.array([1, None, 3, 4, 5, 6, 7, 8, 9, 10], dtype="Int64"),
     "flag": np.array([True, False] * 5),
     "dose": np.array([1.5, 2.0, np.nan, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.25]),
+    "ratio": np.array([0.1, 0.2, 0.3, 1.0, 2.5, 0.1, 0.1, 0.1, 0.1, 0.1], dtype=np.float32),
     "centre": pd.Categorical([7, 8] * 5),
 }, index=[f"c{i}" for i in range(10)])
 var = pd.DataFrame(index=["G0", "G1", "G2", "G3"])
@@ -36,10 +37,11 @@ with h5py.File(f"{out}/csr.h5ad", "r") as src, h5py.File(f"{out}/short.h5ad", "w
     dst["X"].create_dataset("indices", data=indices[:-1])
 "#;
 
-/// The three files in a fresh folder, or None without the peers' environment.
-fn written() -> Option<PathBuf> {
+/// The three files in a fresh folder of test `name` (tests run at once), or None without the
+/// peers' environment.
+fn written(name: &str) -> Option<PathBuf> {
     let python = common::peer_python()?;
-    let dir = std::env::temp_dir().join(format!("tacefusion-anndata-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("tacefusion-anndata-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let out = std::process::Command::new(python).args(["-c", WRITE]).arg(&dir).output().unwrap();
@@ -64,7 +66,7 @@ fn chunks(file: &Path, cells_per_chunk: usize) -> Vec<(usize, usize, Vec<(usize,
 
 #[test]
 fn the_current_layout_reads_as_anndata_wrote_it() {
-    let Some(dir) = written() else { return };
+    let Some(dir) = written("layout") else { return };
     let (csc, csr) = (chunks(&dir.join("csc.h5ad"), 3), chunks(&dir.join("csr.h5ad"), 3));
     let shape: Vec<(usize, usize)> = csc.iter().map(|c| (c.0, c.1)).collect();
     assert_eq!(shape, [(0, 3), (3, 3), (6, 3), (9, 1)], "chunks of at most 3 cells");
@@ -79,6 +81,7 @@ fn the_current_layout_reads_as_anndata_wrote_it() {
         ("flag", want(&["True", "False", "True", "False", "True", "False", "True", "False", "True", "False"])),
         ("dose", want(&["1.5", "2.0", "", "4.0", "5.0", "6.0", "7.0", "8.0", "9.0", "10.25"])),
         ("centre", want(&["7", "8", "7", "8", "7", "8", "7", "8", "7", "8"])),
+        ("ratio", want(&["0.1", "0.2", "0.3", "1.0", "2.5", "0.1", "0.1", "0.1", "0.1", "0.1"])),
     ];
     for (column, want) in cases {
         assert_eq!(file.obs_column(column).unwrap(), want, "obs/{column}");
@@ -87,7 +90,7 @@ fn the_current_layout_reads_as_anndata_wrote_it() {
 
 #[test]
 fn a_short_indices_array_is_an_error_naming_it() {
-    let Some(dir) = written() else { return };
+    let Some(dir) = written("short") else { return };
     let file = H5ad::open(dir.join("short.h5ad")).unwrap();
     let cells = file.cells(false).unwrap();
     let e = cells.for_each_chunk(4, &mut |_| Ok(())).unwrap_err().to_string();

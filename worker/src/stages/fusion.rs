@@ -51,6 +51,45 @@ pub struct FittedModels {
     pub chosen: String,
     /// The clinical-radiologic model.
     pub crm: Crm,
+    /// How the final network's deep score is standardised before the late fusion uses it.
+    #[serde(default)]
+    pub deep_scale: DeepScale,
+}
+
+/// A network's risk is a log relative hazard up to a constant (the partial likelihood does not see
+/// one), so the fold networks whose held-out scores the models are fitted on and the final network
+/// that scores every cohort each have their own offset and spread. Each is put on one scale: minus
+/// the mean, over the SD, of its scores of the training cohort (the final network's: kept here, as
+/// every cohort is scored; a fold network's: over the patients it held out).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct DeepScale {
+    /// Mean of the final network's scores of the training cohort.
+    pub mean: f64,
+    /// Their SD.
+    pub sd: f64,
+}
+
+impl Default for DeepScale {
+    /// No change (models fitted before the scale was kept).
+    fn default() -> Self {
+        DeepScale { mean: 0.0, sd: 1.0 }
+    }
+}
+
+impl DeepScale {
+    /// The mean and sample SD of `scores` (finite ones); no change when there are fewer than 2
+    /// or they are all the same.
+    fn of(scores: impl Iterator<Item = f64>) -> Self {
+        let v: Vec<f64> = scores.filter(|x| x.is_finite()).collect();
+        let n = v.len() as f64;
+        let mean = v.iter().sum::<f64>() / n;
+        let sd = (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+        if v.len() < 2 || sd.is_nan() || sd <= 0.0 { DeepScale::default() } else { DeepScale { mean, sd } }
+    }
+
+    fn apply(&self, risk: f64) -> f64 {
+        (risk - self.mean) / self.sd
+    }
 }
 
 /// Risk-group names of the CRM, by group index.
@@ -94,12 +133,20 @@ fn features(inputs: &[InputFile]) -> Result<BTreeMap<(String, String), Features>
             out.entry((c[i].clone(), p[i].clone())).or_default().deep = Some(r[i]);
         }
     }
-    // the training cohort's cross-fitted deep scores (`train/final`, given to `fusion/fit` only)
+    // the training cohort's cross-fitted deep scores (`train/final`, given to `fusion/fit` only),
+    // each fold network's on its own scale
     for t in tables(inputs, "deep_cross_fitted") {
         let t = t?;
-        let (c, p, r) = (t.texts("cohort")?, t.texts("patient_id")?, t.floats("risk")?);
-        for i in 0..t.rows() {
-            out.entry((c[i].clone(), p[i].clone())).or_default().cross_fitted = Some(r[i]);
+        let (c, p, fold, r) = (t.texts("cohort")?, t.texts("patient_id")?, t.ints("fold")?, t.floats("risk")?);
+        let mut folds: Vec<i64> = fold.to_vec();
+        folds.sort();
+        folds.dedup();
+        for k in folds {
+            let rows: Vec<usize> = (0..t.rows()).filter(|&i| fold[i] == k).collect();
+            let scale = DeepScale::of(rows.iter().map(|&i| r[i]));
+            for i in rows {
+                out.entry((c[i].clone(), p[i].clone())).or_default().cross_fitted = Some(scale.apply(r[i]));
+            }
         }
     }
     for t in tables(inputs, "deep_features") {
@@ -133,9 +180,14 @@ pub fn run(spec: &serde_json::Value, inputs: &[InputFile]) -> Result<Vec<OutputF
             // fitted on the training patients' cross-fitted deep scores, not on the final network's
             // scores of the patients it was trained on; every cohort is then scored with the final
             // network's, as the model bundle scores them
-            let for_fitting: BTreeMap<(String, String), Features> =
-                feats.iter().map(|(k, f)| (k.clone(), Features { deep: f.cross_fitted.or(f.deep), ..f.clone() })).collect();
-            let (models, choice) = fit(spec, inputs, &for_fitting)?;
+            let training = text(spec, "training")?;
+            let scale = DeepScale::of(feats.iter().filter(|((c, _), _)| c == training).filter_map(|(_, f)| f.deep));
+            let for_fitting: BTreeMap<(String, String), Features> = feats
+                .iter()
+                .map(|(k, f)| (k.clone(), Features { deep: f.cross_fitted.or(f.deep.map(|r| scale.apply(r))), ..f.clone() }))
+                .collect();
+            let (mut models, choice) = fit(spec, inputs, &for_fitting)?;
+            models.deep_scale = scale;
             // scored with the coefficients as `models.json` keeps them (JSON text: the last bit of a
             // number may differ), so that `apply` and a validation job give these cohorts the same scores
             let kept = serde_json::to_vec(&models).map_err(|e| ExecError::Retryable(e.to_string()))?;
@@ -242,13 +294,14 @@ fn fit(
         .map(|(k, n)| (n.to_string(), rows.iter().map(|&i| clinical_candidates(&train.findings[i])[k].1).collect()))
         .collect();
     let crm = Crm::fit(&fusion_train, &clinical, &data, &CrmSettings { minprop, ..Default::default() }).map_err(bad)?;
-    Ok((FittedModels { radscore, efm, lfm, chosen, crm }, choice_rows))
+    Ok((FittedModels { radscore, efm, lfm, chosen, crm, deep_scale: DeepScale::default() }, choice_rows))
 }
 
 /// The models' scores of every included patient of `cohorts`: rows (cohort, patient, model, group)
 /// and risks. Each model scores every patient it has the inputs for (the CRM needs the chosen
-/// fusion's score and its clinical terms); a patient with features that a model cannot score is
-/// listed in `exclusions` for that model. An unreadable patients table is an error naming it.
+/// fusion's score and its clinical terms); a patient with an input that is not finite, or a feature
+/// not computed, gets one `exclusions` row naming the models that could not score them. An
+/// unreadable patients table is an error naming it.
 fn score_cohorts(
     models: &FittedModels,
     cohorts: &[String],
@@ -256,7 +309,7 @@ fn score_cohorts(
     feats: &BTreeMap<(String, String), Features>,
 ) -> Result<(Vec<[String; 4]>, Vec<f64>, Exclusions), ExecError> {
     let score = |sig: &Signature, f: &Features| sig.score(|n| f.values.get(n).copied());
-    let deep = |f: &Features| f.deep.filter(|v| v.is_finite());
+    let deep = |f: &Features| f.deep.filter(|v| v.is_finite()).map(|r| models.deep_scale.apply(r));
     let lfm = |f: &Features| Some(models.lfm.deep * deep(f)? + models.lfm.radiomic * score(&models.radscore, f)?);
     let (mut pred, mut risk, mut ex) = (Vec::new(), Vec::new(), Exclusions::of("fusion"));
     for cohort in cohorts {
@@ -272,23 +325,44 @@ fn score_cohorts(
                     .crm
                     .linear_predictor(|n| if n == FUSION_TERM { Some(fusion) } else { candidates.iter().find(|c| c.0 == n).map(|c| c.1) })
             });
-            let why_not = |model: &str| match model {
-                "radiomic" => "a Rad-score feature is missing or not finite".to_string(),
-                "efm" => "a feature of the early fusion is missing or not finite".to_string(),
-                "lfm" if deep(f).is_none() => "no finite deep score".to_string(),
-                "lfm" => "a Rad-score feature is missing or not finite".to_string(),
-                _ if fusion.is_none() => format!("no {} score, which the CRM is built on", models.chosen),
-                _ => "a clinical term of the CRM is missing".to_string(),
+            // why a model could not score: an input that is there but not finite, or a feature
+            // missing while the rest of its phase is there (a filter too large for the image); a
+            // whole input missing is the failure of the task that makes it, listed there
+            let unusable = |n: &str| match f.values.get(n) {
+                Some(v) if !v.is_finite() => Some(format!("{n} is {v}")),
+                Some(_) => None,
+                None => {
+                    let phase = n.split_once(':').map_or("deep_".to_string(), |(p, _)| format!("{p}:"));
+                    f.values.keys().any(|k| k.starts_with(&phase)).then(|| format!("{n} was not computed"))
+                }
             };
+            let of_signature = |sig: &Signature| sig.features.iter().find_map(|n| unusable(n));
+            let of_deep = f.deep.filter(|v| !v.is_finite()).map(|v| format!("the deep score is {v}"));
+            let of_lfm = of_deep.or_else(|| of_signature(&models.radscore));
+            let of_fusion = if models.chosen == "efm" { of_signature(&models.efm) } else { of_lfm.clone() };
+            let of_crm = if fusion.is_some() { Some("a clinical term of the CRM is missing".to_string()) } else { of_fusion };
             let group = lp.map_or("", |lp| GROUPS[models.crm.group(lp) as usize]);
-            for (model, value, group) in [("radiomic", r, ""), ("efm", e, ""), ("lfm", l, ""), ("crm", lp, group)] {
+            let (mut unscored, mut cause) = (Vec::new(), None);
+            for (model, value, group, why) in [
+                ("radiomic", r, "", of_signature(&models.radscore)),
+                ("efm", e, "", of_signature(&models.efm)),
+                ("lfm", l, "", of_lfm),
+                ("crm", lp, group, of_crm),
+            ] {
                 match value {
                     Some(v) => {
                         pred.push([cohort.clone(), id.clone(), model.into(), group.into()]);
                         risk.push(v);
                     }
-                    None => ex.add(cohort, id, "", model, "not_scored", format!("{model}: {}", why_not(model))),
+                    None => {
+                        unscored.push(model);
+                        cause = cause.or(why);
+                    }
                 }
+            }
+            // one row per patient, naming every model that could not score them
+            if let Some(cause) = cause {
+                ex.add(cohort, id, "", &unscored.join(","), "not_scored", format!("not scored by {}: {cause}", unscored.join(", ")));
             }
         }
     }
@@ -314,7 +388,8 @@ fn fitted_outputs(m: &FittedModels, pred: &[[String; 4]], risk: &[f64], choice: 
             coef.push((name.into(), sig.features[k].clone(), [sig.coef[k], f64::NAN, f64::NAN, sig.means[k], sig.sds[k]]));
         }
     }
-    coef.push(("lfm".into(), "deep".into(), [m.lfm.deep, f64::NAN, f64::NAN, f64::NAN, f64::NAN]));
+    // the deep score enters standardised: its mean and SD over the training cohort beside it
+    coef.push(("lfm".into(), "deep".into(), [m.lfm.deep, f64::NAN, f64::NAN, m.deep_scale.mean, m.deep_scale.sd]));
     coef.push(("lfm".into(), "radiomic".into(), [m.lfm.radiomic, f64::NAN, f64::NAN, f64::NAN, f64::NAN]));
     for t in &m.crm.terms {
         coef.push(("crm".into(), t.name.clone(), [t.coef, t.se, t.p, t.mean, f64::NAN]));
@@ -374,8 +449,10 @@ mod tests {
         let csv = dir.join("v.csv");
         let header = "patient_id,centre,os_months,death,age,sex,aetiology,albumin,bilirubin,afp,inr,ascites,encephalopathy,\
                       ecog,tumour_number,largest_diameter,pvtt,extrahepatic_spread\n";
-        let rows: String =
-            ["P1", "P2", "P3"].iter().map(|p| format!("{p},B,12.5,1,61,M,HBV,39.0,15.0,120.0,1.10,none,none,0,2,4.5,0,0\n")).collect();
+        let rows: String = ["P1", "P2", "P3", "P4"]
+            .iter()
+            .map(|p| format!("{p},B,12.5,1,61,M,HBV,39.0,15.0,120.0,1.10,none,none,0,2,4.5,0,0\n"))
+            .collect();
         std::fs::write(&csv, format!("{header}{rows}")).unwrap();
         let ingest = crate::stages::ingest::run(&json!({ "cohort": "v", "role": "external_validation", "clinical": csv, "units": { "albumin": "g/L", "bilirubin": "umol/L", "diameter": "cm" } })).unwrap();
         let patients = ingest.into_iter().find(|f| f.0 == "patients.parquet").unwrap();
@@ -387,8 +464,10 @@ mod tests {
                      "screened": [], "cutpoints": [-1.0, 1.0], "baseline": [] },
         }))
         .unwrap();
-        // P1 has everything; P2 a NaN early-fusion-only feature; P3 no deep score
-        let feats: BTreeMap<(String, String), Features> = [("P1", Some(0.5), 2.0), ("P2", Some(0.5), f64::NAN), ("P3", None, 2.0)]
+        // P1 has everything; P2 a NaN early-fusion-only feature; P3 a NaN deep score; P4 no deep
+        // score at all (its scoring failed, listed there)
+        let cases = [("P1", Some(0.5), 2.0), ("P2", Some(0.5), f64::NAN), ("P3", Some(f64::NAN), 2.0), ("P4", None, 2.0)];
+        let feats: BTreeMap<(String, String), Features> = cases
             .into_iter()
             .map(|(id, deep, b)| {
                 let values = HashMap::from([("arterial:a".to_string(), 1.0), ("arterial:b".to_string(), b)]);
@@ -407,28 +486,39 @@ mod tests {
             ("P2", "crm", 1.5),
             ("P3", "radiomic", 1.0),
             ("P3", "efm", 2.0),
+            ("P4", "radiomic", 1.0),
+            ("P4", "efm", 2.0),
         ];
         assert_eq!(got, want.map(|(p, m, r)| (p.to_string(), m.to_string(), r)));
         assert_eq!(pred.iter().find(|p| p[2] == "crm").map(|p| p[3].as_str()), Some("high"));
         let listed: Vec<(String, String, String)> = ex.rows.iter().map(|r| (r[1].clone(), r[4].clone(), r[6].clone())).collect();
-        let want = [
-            ("P2", "efm", "efm: a feature of the early fusion is missing or not finite"),
-            ("P3", "lfm", "lfm: no finite deep score"),
-            ("P3", "crm", "crm: no lfm score, which the CRM is built on"),
-        ];
+        let want =
+            [("P2", "efm", "not scored by efm: arterial:b is NaN"), ("P3", "lfm,crm", "not scored by lfm, crm: the deep score is NaN")];
         assert_eq!(listed, want.map(|(p, m, r)| (p.to_string(), m.to_string(), r.to_string())));
-        // the training cohort's cross-fitted deep score replaces the final network's
-        let table = |name: &str, risk: f64| {
+        // the deep score enters the late fusion on the training scale kept with the models
+        let scaled = FittedModels { deep_scale: DeepScale { mean: 0.5, sd: 2.0 }, ..models.clone() };
+        let (pred, risk, _) = score_cohorts(&scaled, &["v".into()], &inputs, &feats).unwrap();
+        let p1_lfm = pred.iter().zip(&risk).find(|(p, _)| p[1] == "P1" && p[2] == "lfm").map(|(_, r)| *r);
+        assert_eq!(p1_lfm, Some(1.0), "(0.5 - 0.5) / 2 + 1");
+        // the training cohort's cross-fitted deep scores are kept beside the final network's, each
+        // fold network's standardised over the patients it held out
+        let table = |name: &str, risks: &[(&str, i64, f64)]| {
             let t = Table::default()
-                .with("cohort", Column::Text(vec!["t".into()]))
-                .with("patient_id", Column::Text(vec!["P1".into()]))
-                .with("model", Column::Text(vec!["deep".into()]))
-                .with("risk", Column::Float(vec![risk]));
+                .with("cohort", Column::Text(vec!["t".into(); risks.len()]))
+                .with("patient_id", Column::Text(risks.iter().map(|r| r.0.to_string()).collect()))
+                .with("model", Column::Text(vec!["deep".into(); risks.len()]))
+                .with("fold", Column::Int(risks.iter().map(|r| r.1).collect()))
+                .with("risk", Column::Float(risks.iter().map(|r| r.2).collect()));
             InputFile { path: format!("cache/x/k/attempt-1/{name}.parquet"), bytes: t.to_parquet().unwrap().into() }
         };
-        let read = features(&[table("deep_cross_fitted", 0.25), table("predictions", 9.0)]).unwrap();
-        let p1 = &read[&("t".to_string(), "P1".to_string())];
-        assert_eq!((p1.deep, p1.cross_fitted), (Some(9.0), Some(0.25)));
+        let crossed = table("deep_cross_fitted", &[("P1", 0, 1.0), ("P2", 0, 3.0), ("P3", 1, 10.0), ("P4", 1, 30.0)]);
+        let read = features(&[crossed, table("predictions", &[("P1", 0, 9.0)])]).unwrap();
+        let z = std::f64::consts::FRAC_1_SQRT_2;
+        for (id, deep, crossed) in [("P1", Some(9.0), -z), ("P2", None, z), ("P3", None, -z), ("P4", None, z)] {
+            let f = &read[&("t".to_string(), id.to_string())];
+            assert_eq!(f.deep, deep, "{id}");
+            assert!((f.cross_fitted.unwrap() - crossed).abs() < 1e-12, "{id}: {:?}", f.cross_fitted);
+        }
         // a patients table that cannot be read is an error naming the cohort, not an empty result
         let broken =
             [InputFile { path: "cache/ingest/k/attempt-1/patients.parquet".into(), bytes: bytes::Bytes::from_static(b"not parquet") }];

@@ -250,7 +250,7 @@ pub fn run(
 
 /// The training cohort's cross-fitted deep scores: each patient's risk by the chosen
 /// configuration's network of the fold that held it out (seed `seed`), rows (cohort, patient_id,
-/// fold, risk). The fusion models are fitted on these, not on the final network's scores of the
+/// fold, risk); a patient whose fold's run failed is not there. The fusion models are fitted on these, not on the final network's scores of the
 /// patients it was trained on (which a network that memorised some outcomes makes too good).
 fn cross_fitted(cohort: &str, ids: &[String], config: usize, seed: u64, inputs: &[InputFile]) -> Result<Table, ExecError> {
     let mut risk: BTreeMap<String, (i64, f64)> = BTreeMap::new();
@@ -261,12 +261,9 @@ fn cross_fitted(cohort: &str, ids: &[String], config: usize, seed: u64, inputs: 
             risk.insert(p[k].clone(), (fold[k], r[k]));
         }
     }
-    if let Some(missing) = ids.iter().find(|id| !risk.contains_key(*id)) {
-        return Err(ExecError::BadInput(format!(
-            "patient {missing} has no held-out risk from configuration {config}, seed {seed}: a cross-validation run is missing"
-        )));
-    }
-    let rows: Vec<(&String, (i64, f64))> = ids.iter().map(|id| (id, risk[id])).collect();
+    // a patient whose fold's run failed has none: the fusion fits on the final network's
+    // (standardised) score for them, rather than the whole model chain stopping
+    let rows: Vec<(&String, (i64, f64))> = ids.iter().filter_map(|id| Some((id, *risk.get(id)?))).collect();
     Ok(Table::default()
         .with("cohort", Column::Text(vec![cohort.to_string(); rows.len()]))
         .with("patient_id", Column::Text(rows.iter().map(|r| r.0.clone()).collect()))
@@ -366,8 +363,10 @@ mod tests {
         assert_eq!(read.texts("patient_id").unwrap(), ["P1", "P2"]);
         assert_eq!(read.ints("fold").unwrap(), [0, 1]);
         assert_eq!(read.floats("risk").unwrap(), [0.1, -0.4]);
-        let e = cross_fitted("t", &ids, 1, 2, &inputs).unwrap_err().to_string();
-        assert!(e.contains("patient P1") && e.contains("configuration 1, seed 2"), "{e}");
+        // seed 2 of configuration 0 has no fold-1 run: P1 only
+        let t = cross_fitted("t", &ids, 0, 2, &inputs).unwrap();
+        let read = ReadTable::read("x", t.to_parquet().unwrap().into()).unwrap();
+        assert_eq!((read.texts("patient_id").unwrap(), read.floats("risk").unwrap()), (&["P1".to_string()][..], &[0.2][..]));
     }
 
     #[test]

@@ -22,7 +22,7 @@ pub fn section(source: &dyn Source) -> Section {
         let r: Vec<Vec<String>> = (0..e.len())
             .map(|i| vec![escape(&e.text(i, "cohort")), escape(&e.text(i, "stage")), escape(&e.text(i, "kind")), num(e.num(i, "n"), 0)])
             .collect();
-        body += "<p class=\"note\">Rows of the clinical tables excluded at ingest (with the reason), patients whose CT could not be read, and omics samples that could not be placed; every row with its file and field is in the <code>exclusions</code> table.</p>";
+        body += "<p class=\"note\">Rows of the clinical tables excluded at ingest (with the reason), patients whose CT could not be read, patients a fusion model could not score (one row each, naming the models), and omics samples or cells that could not be placed; every row with its file and field is in the <code>exclusions</code> table.</p>";
         body += &table(&["cohort", "stage", "reason", "n"], &r);
     }
     Section { id: "cohorts", title: "Cohorts".into(), body }

@@ -168,7 +168,25 @@ fn labels_from_table(path: &Path, barcodes: &[String], patient: &str, cell_type:
         t.text_column(patient).map_err(|e| bad(&e))?,
         t.text_column(cell_type).map_err(|e| bad(&e))?,
     );
-    let row: HashMap<&str, usize> = b.iter().enumerate().map(|(i, x)| (*x, i)).collect();
+    // a barcode listed twice must say the same both times: which row is right cannot be told
+    let mut row: HashMap<&str, usize> = HashMap::with_capacity(b.len());
+    for (i, x) in b.iter().enumerate() {
+        if let Some(&first) = row.get(x)
+            && (p[first], c[first]) != (p[i], c[i])
+        {
+            return Err(ExecError::BadInput(format!(
+                "{}: barcode {x} is on lines {} and {} with other labels ({patient}, {cell_type}: {}, {} and {}, {})",
+                path.display(),
+                t.line_of(first),
+                t.line_of(i),
+                p[first],
+                c[first],
+                p[i],
+                c[i]
+            )));
+        }
+        row.entry(x).or_insert(i);
+    }
     let mut out = (Vec::with_capacity(barcodes.len()), Vec::with_capacity(barcodes.len()), Vec::new());
     for code in barcodes {
         match row.get(code.as_str()) {
@@ -219,7 +237,7 @@ fn compare_cell_types(
         ex.add(cohort, "", source, "cytotoxic_cell_types", "no_cell_type", reason);
     }
     let mut unplaced: BTreeMap<&str, usize> = BTreeMap::new();
-    for p in cells.patients.iter().filter(|p| !p.is_empty() && !groups.of.contains_key(*p)) {
+    for p in cells.patients.iter().filter(|p| !p.trim().is_empty() && !groups.of.contains_key(*p)) {
         *unplaced.entry(p.as_str()).or_default() += 1;
     }
     for (p, count) in &unplaced {

@@ -133,7 +133,8 @@ pub struct Comparison {
     pub mean_high: f64,
     /// Mean in `low`.
     pub mean_low: f64,
-    /// Mann-Whitney two-sided p (NaN when a group is empty).
+    /// Mann-Whitney two-sided p (NaN when a group is empty, or every value is the same: such a row,
+    /// a gene expressed in no sample, is tested by neither test and counted in neither FDR).
     pub mann_whitney_p: f64,
     /// Rank-biserial correlation of high against low.
     pub rank_biserial: f64,
@@ -146,7 +147,9 @@ pub struct Comparison {
 /// Compares `high` against `low`.
 pub fn compare(high: &[f64], low: &[f64]) -> Comparison {
     let mean = |v: &[f64]| if v.is_empty() { f64::NAN } else { v.iter().sum::<f64>() / v.len() as f64 };
-    let (mw_p, rb) = mann_whitney_auto(high, low).map_or((f64::NAN, f64::NAN), |m| (m.p, m.rank_biserial));
+    let constant = high.iter().chain(low).all(|v| Some(v) == high.first().or(low.first()));
+    let (mw_p, rb) =
+        mann_whitney_auto(high, low).map_or((f64::NAN, f64::NAN), |m| (if constant { f64::NAN } else { m.p }, m.rank_biserial));
     let (t, p) = welch(high, low).map_or((f64::NAN, f64::NAN), |w| (w.t, w.p));
     Comparison {
         n_high: high.len(),
@@ -234,5 +237,17 @@ mod tests {
         let Column::Float(q) = &fdr.1 else { panic!() };
         assert!((q[0] - rows[0].mann_whitney_p).abs() < 1e-15, "alone in its family");
         assert!((q[1] - rows[1].mann_whitney_p * 2.0).abs() < 1e-15);
+        // a constant row (a gene expressed nowhere) is in neither test's family: both FDRs over the
+        // same rows
+        let rows = [c, compare(&[0.0, 0.0, 0.0], &[0.0, 0.0])];
+        assert!(rows[1].mann_whitney_p.is_nan() && rows[1].welch_p.is_nan());
+        let t = with_comparisons(Table::default(), &rows, &[String::new(), String::new()]);
+        for name in ["mann_whitney_fdr", "welch_fdr"] {
+            let Column::Float(q) = &t.columns.iter().find(|(n, _)| n == name).unwrap().1 else { panic!() };
+            assert!(q[0].is_finite() && q[1].is_nan(), "{name}: {q:?}");
+            if name == "mann_whitney_fdr" {
+                assert!((q[0] - rows[0].mann_whitney_p).abs() < 1e-15, "m = 1: {q:?}");
+            }
+        }
     }
 }
