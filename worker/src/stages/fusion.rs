@@ -9,8 +9,10 @@
 //! (its cut-points too) are fitted on scores like those of new patients; the early fusion's deep
 //! features are the final network's, in-sample. Every cohort is then scored with the final
 //! network's deep scores, as the model bundle scores it. Each model scores every patient with
-//! finite values of what it uses; the others are listed in `exclusions` (`fit` scores its own
-//! cohorts, `apply` one other cohort from the fitted `models.json`).
+//! finite values of what it uses; a patient with an input that is there but not finite, or a
+//! feature missing beside the rest of its phase, is listed in `exclusions` (kind `not_scored`;
+//! inputs missing whole are their failed tasks' rows). `fit` scores its own cohorts, `apply` one
+//! other cohort from the fitted `models.json`.
 //!
 //! Tables: `predictions` (models `radiomic`, `efm`, `lfm`, `crm`; the CRM with its risk group),
 //! `model_coefficients`, `fusion_choice`, `nomogram`; and `models.json`, everything needed to score
@@ -84,7 +86,12 @@ impl DeepScale {
         let n = v.len() as f64;
         let mean = v.iter().sum::<f64>() / n;
         let sd = (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
-        if v.len() < 2 || sd.is_nan() || sd <= 0.0 { DeepScale::default() } else { DeepScale { mean, sd } }
+        match v.len() {
+            0 => DeepScale::default(),
+            // one score, or all alike (a network that collapsed): centred, so they add nothing
+            _ if !(sd.is_finite() && sd > 1e-12 * mean.abs().max(1.0)) => DeepScale { mean, sd: 1.0 },
+            _ => DeepScale { mean, sd },
+        }
     }
 
     fn apply(&self, risk: f64) -> f64 {
@@ -184,16 +191,21 @@ pub fn run(spec: &serde_json::Value, inputs: &[InputFile]) -> Result<Vec<OutputF
             let scale = DeepScale::of(feats.iter().filter(|((c, _), _)| c == training).filter_map(|(_, f)| f.deep));
             let for_fitting: BTreeMap<(String, String), Features> = feats
                 .iter()
-                .map(|(k, f)| (k.clone(), Features { deep: f.cross_fitted.or(f.deep.map(|r| scale.apply(r))), ..f.clone() }))
+                .map(|(k, f)| {
+                    let crossed = f.cross_fitted.filter(|v| v.is_finite());
+                    (k.clone(), Features { deep: crossed.or(f.deep.map(|r| scale.apply(r))), ..f.clone() })
+                })
                 .collect();
             let (mut models, choice) = fit(spec, inputs, &for_fitting)?;
             models.deep_scale = scale;
             // scored with the coefficients as `models.json` keeps them (JSON text: the last bit of a
             // number may differ), so that `apply` and a validation job give these cohorts the same scores
-            let kept = serde_json::to_vec(&models).map_err(|e| ExecError::Retryable(e.to_string()))?;
+            // (these very bytes are `models.json`: a second print of what was read back could move a
+            // last bit again)
+            let kept = serde_json::to_vec_pretty(&models).map_err(|e| ExecError::Retryable(e.to_string()))?;
             let models: FittedModels = serde_json::from_slice(&kept).map_err(|e| ExecError::Retryable(e.to_string()))?;
             let (pred, risk, ex) = score_cohorts(&models, &cohorts, inputs, &feats)?;
-            let mut out = fitted_outputs(&models, &pred, &risk, &choice)?;
+            let mut out = fitted_outputs(&models, &pred, &risk, &choice, kept)?;
             out.extend(ex.file()?);
             Ok(out)
         }
@@ -340,9 +352,13 @@ fn score_cohorts(
             let of_deep = f.deep.filter(|v| !v.is_finite()).map(|v| format!("the deep score is {v}"));
             let of_lfm = of_deep.or_else(|| of_signature(&models.radscore));
             let of_fusion = if models.chosen == "efm" { of_signature(&models.efm) } else { of_lfm.clone() };
-            let of_crm = if fusion.is_some() { Some("a clinical term of the CRM is missing".to_string()) } else { of_fusion };
+            let of_crm = match fusion {
+                Some(_) => candidates.iter().find(|c| !c.1.is_finite()).map(|c| format!("{} is {}", c.0, c.1)),
+                None => of_fusion,
+            };
             let group = lp.map_or("", |lp| GROUPS[models.crm.group(lp) as usize]);
-            let (mut unscored, mut cause) = (Vec::new(), None);
+            // the models that could not score the patient for a reason found here, each with it
+            let mut unscored: Vec<(&str, String)> = Vec::new();
             for (model, value, group, why) in [
                 ("radiomic", r, "", of_signature(&models.radscore)),
                 ("efm", e, "", of_signature(&models.efm)),
@@ -354,15 +370,14 @@ fn score_cohorts(
                         pred.push([cohort.clone(), id.clone(), model.into(), group.into()]);
                         risk.push(v);
                     }
-                    None => {
-                        unscored.push(model);
-                        cause = cause.or(why);
-                    }
+                    None => unscored.extend(why.map(|why| (model, why))),
                 }
             }
-            // one row per patient, naming every model that could not score them
-            if let Some(cause) = cause {
-                ex.add(cohort, id, "", &unscored.join(","), "not_scored", format!("not scored by {}: {cause}", unscored.join(", ")));
+            // one row per patient, naming the models and why
+            if !unscored.is_empty() {
+                let models: Vec<&str> = unscored.iter().map(|u| u.0).collect();
+                let why: Vec<String> = unscored.iter().map(|(m, w)| format!("{m}: {w}")).collect();
+                ex.add(cohort, id, "", &models.join(","), "not_scored", format!("not scored by {}", why.join("; ")));
             }
         }
     }
@@ -379,7 +394,13 @@ fn predictions(pred: &[[String; 4]], risk: &[f64]) -> Table {
         .with("risk", Column::Float(risk.to_vec()))
 }
 
-fn fitted_outputs(m: &FittedModels, pred: &[[String; 4]], risk: &[f64], choice: &Choice) -> Result<Vec<OutputFile>, ExecError> {
+fn fitted_outputs(
+    m: &FittedModels,
+    pred: &[[String; 4]],
+    risk: &[f64],
+    choice: &Choice,
+    models_json: Vec<u8>,
+) -> Result<Vec<OutputFile>, ExecError> {
     let predictions = predictions(pred, risk);
     // coefficients: (model, term, coef, se, p, mean, sd)
     let mut coef: Vec<(String, String, [f64; 5])> = Vec::new();
@@ -427,7 +448,7 @@ fn fitted_outputs(m: &FittedModels, pred: &[[String; 4]], risk: &[f64], choice: 
         ("model_coefficients.parquet".into(), parquet(coefficients)?),
         ("fusion_choice.parquet".into(), parquet(fusion_choice)?),
         ("nomogram.parquet".into(), parquet(nomogram)?),
-        ("models.json".into(), serde_json::to_vec_pretty(m).map_err(|e| ExecError::Retryable(e.to_string()))?),
+        ("models.json".into(), models_json),
     ])
 }
 

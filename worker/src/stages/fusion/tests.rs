@@ -58,7 +58,10 @@ fn each_model_scores_whom_it_can_and_lists_whom_it_cannot() {
     assert_eq!(got, want.map(|(p, m, r)| (p.to_string(), m.to_string(), r)));
     assert_eq!(pred.iter().find(|p| p[2] == "crm").map(|p| p[3].as_str()), Some("high"));
     let listed: Vec<(String, String, String)> = ex.rows.iter().map(|r| (r[1].clone(), r[4].clone(), r[6].clone())).collect();
-    let want = [("P2", "efm", "not scored by efm: arterial:b is NaN"), ("P3", "lfm,crm", "not scored by lfm, crm: the deep score is NaN")];
+    let want = [
+        ("P2", "efm", "not scored by efm: arterial:b is NaN"),
+        ("P3", "lfm,crm", "not scored by lfm: the deep score is NaN; crm: the deep score is NaN"),
+    ];
     assert_eq!(listed, want.map(|(p, m, r)| (p.to_string(), m.to_string(), r.to_string())));
     // the deep score enters the late fusion on the training scale kept with the models
     let scaled = FittedModels { deep_scale: DeepScale { mean: 0.5, sd: 2.0 }, ..models.clone() };
@@ -88,4 +91,19 @@ fn each_model_scores_whom_it_can_and_lists_whom_it_cannot() {
     let broken = [InputFile { path: "cache/ingest/k/attempt-1/patients.parquet".into(), bytes: bytes::Bytes::from_static(b"not parquet") }];
     let e = score_cohorts(&models, &["v".into()], &broken, &feats).unwrap_err().to_string();
     assert!(e.contains("cohort v") || e.contains("patients.parquet"), "{e}");
+}
+
+#[test]
+fn a_network_whose_scores_do_not_spread_is_only_centred() {
+    let cases: [(&[f64], f64, f64); 5] = [
+        (&[1.0, 3.0], 2.0, std::f64::consts::SQRT_2),
+        (&[1.0, 3.0, f64::NAN], 2.0, std::f64::consts::SQRT_2),
+        (&[2.0], 2.0, 1.0),
+        (&[3.0, 3.0, 3.0], 3.0, 1.0),
+        (&[], 0.0, 1.0),
+    ];
+    for (scores, mean, sd) in cases {
+        let s = DeepScale::of(scores.iter().copied());
+        assert!((s.mean - mean).abs() < 1e-12 && (s.sd - sd).abs() < 1e-12, "{scores:?}: {s:?}");
+    }
 }
