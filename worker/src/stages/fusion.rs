@@ -79,8 +79,8 @@ impl Default for DeepScale {
 }
 
 impl DeepScale {
-    /// The mean and sample SD of `scores` (finite ones); no change when there are fewer than 2
-    /// or they are all the same.
+    /// The mean and sample SD of `scores` (finite ones); with one score, or all alike, the mean
+    /// and SD 1 (centred only); with none, no change.
     fn of(scores: impl Iterator<Item = f64>) -> Self {
         let v: Vec<f64> = scores.filter(|x| x.is_finite()).collect();
         let n = v.len() as f64;
