@@ -80,10 +80,14 @@ impl Stage {
             // 3: line numbers of CRLF tables; converted values rounded in reasons
             Stage::Ingest => 3,
             // 2: crops in the patient's LPS axes; DICOM BitsStored, NIfTI spatial units
-            Stage::Preprocess => 2,
+            // 3: the NIfTI transform chosen as ITK chooses it (sheared sform refused); DICOM slice
+            // spacing from the series' span, tilt judged against the first slice
+            Stage::Preprocess => 3,
             // 2: pyradiomics' GLRLM directions, NGTDM lone voxels, numpy bin edges, the crop at the
             // image's own spacing, minimumROIDimensions
-            Stage::Radiomics => 2,
+            // 3: resampled values cast to the file's pixel type (float and scaled NIfTI, DICOM
+            // rescale types as GDCM); the NIfTI and DICOM geometry of preprocess 3
+            Stage::Radiomics => 3,
             // 2: the final run on cross-validation's schedule, the median over runs with a C, skipped
             // batches counted on the schedule, times checked, a diverged loss an error;
             // held_out_risks and deep_cross_fitted
@@ -92,13 +96,15 @@ impl Stage {
             // 2: a non-finite feature or deep score leaves the patient unscored
             // 3: the signature cap counts non-redundant features; each model scores whom it can,
             // the rest listed in exclusions; fitted on cross-fitted, standardised deep scores
-            Stage::Fusion => 3,
+            // 4: a feature constant within a LASSO fold no longer fails the cross-validation
+            Stage::Fusion => 4,
             Stage::Bundle => 1,
             Stage::Bootstrap => 1,
             // 2: the oracle, calibration and decision curves; intervals from the bootstrap tasks
             // 3: roc_curves
             // 4: non-finite risks skipped, bootstrap_replicates counts finite ones, CRM HR guard
-            Stage::Evaluate => 4,
+            // 5: Uno's C truncated at the training follow-up; AUC weights only for cases by t
+            Stage::Evaluate => 5,
             // 2: the ESTIMATE stromal and immune scores (collection `estimate`)
             // 3: GSVA on log2 values, MTX gene-expression features only, counts checked
             // 4: log-normalised values refused as counts, unlabelled cells and unmatched cytotoxic

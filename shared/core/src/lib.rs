@@ -22,5 +22,5 @@ pub mod units;
 
 pub use clinical::{ClinicalRecord, ClinicalTable, Exclusion, ExclusionKind, read_clinical};
 pub use study::{Cohort, CohortRole, Study, StudyError};
-pub use table::{Table, TableError};
+pub use table::{LineCounter, Table, TableError};
 pub use units::{Albumin, AlbuminUnit, Bilirubin, BilirubinUnit, Length, LengthUnit, UnitError};

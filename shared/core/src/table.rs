@@ -64,15 +64,23 @@ pub const MISSING_SPELLINGS: &[&str] = &["", "NA", "NaN", "nan", "N/A", "."];
 
 /// The line of a byte offset in a file, counted on from the last offset asked (offsets come in
 /// file order): line breaks are LF, CRLF or a lone CR; a record's offset may lie before the blank
-/// lines that precede it, which count too.
-struct LineCounter<'a> {
+/// lines that precede it, which count too. The csv crate's own count leaves out those blank lines
+/// and counts a CRLF ending as no line (BurntSushi/rust-csv#395), so readers of delimited text
+/// count here from each record's byte offset.
+pub struct LineCounter<'a> {
     text: &'a [u8],
     at: usize,
     line: usize,
 }
 
-impl LineCounter<'_> {
-    fn line_at(&mut self, byte: u64) -> usize {
+impl<'a> LineCounter<'a> {
+    /// A counter over the whole text, at line 1.
+    pub fn new(text: &'a [u8]) -> Self {
+        Self { text, at: 0, line: 1 }
+    }
+
+    /// The line (from 1) of the record at byte offset `byte`; offsets must come in file order.
+    pub fn line_at(&mut self, byte: u64) -> usize {
         let mut byte = (byte as usize).clamp(self.at, self.text.len());
         while matches!(self.text.get(byte), Some(b'\n' | b'\r')) {
             byte += 1;
@@ -90,9 +98,8 @@ impl Table {
     pub fn from_csv_path(path: impl AsRef<Path>) -> Result<Self, TableError> {
         let path = path.as_ref();
         let bytes = std::fs::read(path).map_err(|e| TableError::Read { file: path.to_path_buf(), message: e.to_string() })?;
-        // lines are counted here from each record's byte offset: the csv crate counts a CRLF line
-        // ending as no line (BurntSushi/rust-csv#395), and tables exported on Windows end so
-        let mut lines_before = LineCounter { text: &bytes, at: 0, line: 1 };
+        // tables exported on Windows end their lines with CRLF, which the csv crate does not count
+        let mut lines_before = LineCounter::new(&bytes);
         let read_err = |e: csv::Error, lines_before: &mut LineCounter| {
             let message = match (e.kind(), e.position()) {
                 (csv::ErrorKind::UnequalLengths { expected_len, len, .. }, Some(p)) => {

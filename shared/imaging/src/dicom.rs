@@ -16,6 +16,7 @@ use dicom_object::{DefaultDicomObject, OpenFileOptions};
 
 use crate::geometry::{Geometry, Volume};
 use crate::nifti::ImageError;
+use crate::resample::PixelCast;
 
 /// The attributes read from each slice, by keyword.
 pub const READ: [&str; 12] = [
@@ -49,6 +50,9 @@ struct Slice {
     rows: usize,
     columns: usize,
     hu: Vec<f32>,
+    /// The range the rescaled values can take: `None` when slope or intercept is not a whole
+    /// number (GDCM then holds them as floating point).
+    range: Option<(f64, f64)>,
 }
 
 fn floats(obj: &DefaultDicomObject, file: &Path, tag: dicom_core::Tag, field: &'static str, n: usize) -> Result<Vec<f64>, ImageError> {
@@ -145,6 +149,7 @@ fn read_slice(file: &Path) -> Result<Slice, ImageError> {
         if signed && v >> (stored - 1) == 1 { (v - (1i64 << stored)) as f64 } else { v as f64 }
     };
     let hu = (0..n).map(|k| (raw(k) * slope + intercept) as f32).collect();
+    let range = rescaled_range(signed, stored as u32, slope, intercept);
     Ok(Slice {
         file: file.to_path_buf(),
         series,
@@ -154,6 +159,18 @@ fn read_slice(file: &Path) -> Result<Slice, ImageError> {
         rows,
         columns,
         hu,
+        range,
+    })
+}
+
+/// The range of `stored`-bit values (two's complement when `signed`) after the rescale; None when
+/// slope or intercept is not a whole number.
+fn rescaled_range(signed: bool, stored: u32, slope: f64, intercept: f64) -> Option<(f64, f64)> {
+    let (lo, hi) =
+        if signed { (-(2f64.powi(stored as i32 - 1)), 2f64.powi(stored as i32 - 1) - 1.0) } else { (0.0, 2f64.powi(stored as i32) - 1.0) };
+    (slope.fract() == 0.0 && intercept.fract() == 0.0).then(|| {
+        let (a, b) = (lo * slope + intercept, hi * slope + intercept);
+        (a.min(b), a.max(b))
     })
 }
 
@@ -165,6 +182,13 @@ fn is_dicom(path: &Path) -> bool {
 /// Reads the CT series in `dir` (files without the DICOM preamble are skipped; the folder must hold
 /// one series).
 pub fn read_dicom_series(dir: &Path) -> Result<Volume<f32>, ImageError> {
+    read_dicom_series_stored(dir).map(|(volume, _)| volume)
+}
+
+/// [`read_dicom_series`], with the pixel type GDCM (under ITK and pyradiomics) holds the values in:
+/// the narrowest integer type the rescaled stored range fits (`BitsStored`, `PixelRepresentation`,
+/// whole-number `RescaleSlope` and `RescaleIntercept`), else floating point.
+pub fn read_dicom_series_stored(dir: &Path) -> Result<(Volume<f32>, PixelCast), ImageError> {
     let io = |cause| ImageError::Io { file: dir.to_path_buf(), cause };
     let mut files: Vec<PathBuf> =
         std::fs::read_dir(dir).map_err(io)?.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file() && is_dicom(p)).collect();
@@ -203,35 +227,35 @@ pub fn read_dicom_series(dir: &Path) -> Result<Volume<f32>, ImageError> {
     let along = |s: &Slice| s.position.iter().zip(&normal).map(|(p, n)| p * n).sum::<f64>();
     slices.sort_by(|a, b| along(a).total_cmp(&along(b)));
     let gaps: Vec<f64> = slices.windows(2).map(|w| along(&w[1]) - along(&w[0])).collect();
-    let slice_spacing = if gaps.is_empty() {
-        1.0
-    } else {
-        let mut sorted = gaps.clone();
-        sorted.sort_by(f64::total_cmp);
-        sorted[sorted.len() / 2]
-    };
-    for (k, w) in slices.windows(2).enumerate() {
-        // a step with a component across the normal: a gantry tilt (or a sheared series), which the
-        // grid below (slices stacked along the normal) would silently straighten
-        let step: [f64; 3] = std::array::from_fn(|r| w[1].position[r] - w[0].position[r]);
-        let across: [f64; 3] = std::array::from_fn(|r| step[r] - gaps[k] * normal[r]);
-        let across = across.iter().map(|v| v * v).sum::<f64>().sqrt();
-        if across > 0.01f64.max(0.01 * gaps[k].abs()) {
+    if let Some(k) = gaps.iter().position(|gap| gap.abs() < 1e-4) {
+        return Err(attr(&slices[k + 1].file, "ImagePositionPatient", format!("same position as {}", slices[k].file.display())));
+    }
+    // the series' step is its span over its slices, as ITK takes it (a median of steps read from
+    // positions written to two decimals would be off by up to 1%)
+    let slice_spacing = if gaps.is_empty() { 1.0 } else { (along(&slices[slices.len() - 1]) - along(&slices[0])) / gaps.len() as f64 };
+    // each slice must lie on the line through the first one along the normal, to half a pixel: a
+    // gantry tilt (or a sheared series) puts later slices beside it, and the grid below (slices
+    // stacked along the normal) would silently straighten them. Judged against the first slice,
+    // not step by step, so that a small tilt cannot add up over many slices.
+    let half_pixel = 0.5 * spacing[0].min(spacing[1]);
+    for s in &slices[1..] {
+        let offset: [f64; 3] = std::array::from_fn(|r| s.position[r] - slices[0].position[r]);
+        let beside: [f64; 3] = std::array::from_fn(|r| offset[r] - (along(s) - along(&slices[0])) * normal[r]);
+        let beside = beside.iter().map(|v| v * v).sum::<f64>().sqrt();
+        if beside > half_pixel {
             return Err(attr(
-                &w[1].file,
+                &s.file,
                 "ImagePositionPatient",
                 format!(
-                    "{across:.3} mm beside the slice normal from {}: a tilted-gantry (or sheared) series is not read; resample it first",
-                    w[0].file.display()
+                    "{beside:.3} mm beside the slice normal through {} (more than half a pixel): a tilted-gantry (or sheared) series is not read; resample it first",
+                    slices[0].file.display()
                 ),
             ));
         }
     }
+    // steps may differ by what positions rounded to two decimals allow (0.02 mm) and 1%
     for (k, &gap) in gaps.iter().enumerate() {
-        if gap.abs() < 1e-4 {
-            return Err(attr(&slices[k + 1].file, "ImagePositionPatient", format!("same position as {}", slices[k].file.display())));
-        }
-        if (gap - slice_spacing).abs() > 0.01 * slice_spacing.abs().max(1e-3) {
+        if (gap - slice_spacing).abs() > 0.02 + 0.01 * slice_spacing.abs() {
             return Err(attr(
                 &slices[k + 1].file,
                 "ImagePositionPatient",
@@ -246,11 +270,16 @@ pub fn read_dicom_series(dir: &Path) -> Result<Volume<f32>, ImageError> {
     for r in 0..3 {
         geometry.direction[r] = [row_dir[r], col_dir[r], normal[r]];
     }
+    let pixel = slices
+        .iter()
+        .map(|s| s.range)
+        .try_fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), r| r.map(|(a, b)| (lo.min(a), hi.max(b))))
+        .map_or(PixelCast::Float, |(lo, hi)| PixelCast::fitting(lo, hi));
     let mut data = Vec::with_capacity(geometry.len());
     for s in slices {
         data.extend(s.hu);
     }
-    Ok(Volume { geometry, data })
+    Ok((Volume { geometry, data }, pixel))
 }
 
 #[cfg(test)]

@@ -2,8 +2,10 @@
 //! or f32 volumes with a consistent sform and qform.
 //!
 //! NIfTI stores the voxel-to-world affine in RAS; `Geometry` is LPS, so x and y change sign on the
-//! way in and out. On reading, the sform is used when its code is set, else the qform, else the
-//! pixel dimensions alone. Scaling (`scl_slope`, `scl_inter`) is applied.
+//! way in and out. On reading, the transform is chosen as ITK chooses it (pyradiomics reads through
+//! ITK): the sform when its code is 1 (scanner) or there is no qform, provided its axes are at
+//! right angles; else the qform; else the pixel dimensions alone on LPS axes. A sheared sform
+//! with no qform is an error. Scaling (`scl_slope`, `scl_inter`) is applied.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -14,6 +16,7 @@ use flate2::write::GzEncoder;
 
 use crate::geometry::{Geometry, Volume};
 use crate::raw::decode;
+use crate::resample::PixelCast;
 
 /// Why a NIfTI file could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -224,6 +227,12 @@ fn header(g: &Geometry, data: &VoxelData) -> Vec<u8> {
 
 /// Reads a volume as f32 (scaling applied), whatever its stored type.
 pub fn read_nifti(path: &Path) -> Result<Volume<f32>, ImageError> {
+    read_nifti_stored(path).map(|(volume, _)| volume)
+}
+
+/// [`read_nifti`], with the pixel type ITK holds the values in: the stored type, or 32-bit float
+/// when the header scales the values (`scl_slope` other than 0 or 1, or `scl_inter` other than 0).
+pub fn read_nifti_stored(path: &Path) -> Result<(Volume<f32>, PixelCast), ImageError> {
     let file = path.to_path_buf();
     let io = |cause| ImageError::Io { file: file.clone(), cause };
     let raw = std::fs::read(path).map_err(io)?;
@@ -240,7 +249,7 @@ pub fn read_nifti(path: &Path) -> Result<Volume<f32>, ImageError> {
     parse(&bytes, &file)
 }
 
-fn parse(b: &[u8], file: &Path) -> Result<Volume<f32>, ImageError> {
+fn parse(b: &[u8], file: &Path) -> Result<(Volume<f32>, PixelCast), ImageError> {
     let bad = |field: &'static str, detail: String| ImageError::Header { file: file.to_path_buf(), field, detail };
     if b.len() < HEADER {
         return Err(ImageError::Truncated { file: file.to_path_buf(), detail: format!("{} bytes, the header alone is 348", b.len()) });
@@ -302,19 +311,28 @@ fn parse(b: &[u8], file: &Path) -> Result<Volume<f32>, ImageError> {
         _ => 'u',
     };
     let mut data = decode(&b[offset.max(HEADER)..need], width, kind, little);
-    if slope != 1.0 || inter != 0.0 {
+    let scaled = slope != 1.0 || inter != 0.0;
+    if scaled {
         data.iter_mut().for_each(|v| *v = (*v as f64 * slope as f64 + inter as f64) as f32);
     }
+    let pixel = if scaled { PixelCast::Float } else { PixelCast::stored(width, kind) };
 
-    // voxel-to-RAS affine
+    // voxel-to-RAS affine, chosen as ITK (and so pyradiomics) chooses it: the sform when its code
+    // says scanner coordinates or there is no qform, and only when its axes are at right angles
+    // (ITK keeps a rotation, not a shear: an uncorrected gantry tilt); else the qform; else the
+    // voxel grid itself, unrotated in ITK's LPS
     let (qform_code, sform_code) = (i16_at(252), i16_at(254));
-    let mut ras = [[0.0f64; 4]; 3];
-    if sform_code > 0 {
-        for r in 0..3 {
-            for c in 0..4 {
-                ras[r][c] = f32_at(280 + 16 * r + 4 * c) as f64;
-            }
+    let mut sform = [[0.0f64; 4]; 3];
+    for (r, row) in sform.iter_mut().enumerate() {
+        for (c, v) in row.iter_mut().enumerate() {
+            *v = f32_at(280 + 16 * r + 4 * c) as f64;
         }
+    }
+    let sform_wanted = sform_code > 0 && (sform_code == 1 || qform_code <= 0);
+    let sform_usable = sform_wanted && right_angled(&sform);
+    let mut ras = [[0.0f64; 4]; 3];
+    if sform_usable {
+        ras = sform;
     } else if qform_code > 0 {
         let (qb, qc, qd) = (f32_at(256) as f64, f32_at(260) as f64, f32_at(264) as f64);
         let qa = (1.0 - (qb * qb + qc * qc + qd * qd)).max(0.0).sqrt();
@@ -331,9 +349,15 @@ fn parse(b: &[u8], file: &Path) -> Result<Volume<f32>, ImageError> {
             }
             ras[r][3] = f32_at(268 + 4 * r) as f64;
         }
+    } else if sform_code > 0 {
+        return Err(bad(
+            "srow_x/srow_y/srow_z",
+            "the sform's axes are not at right angles (a sheared grid, as an uncorrected gantry tilt gives) and there is no qform to fall back on; resample the scan onto a right-angled grid first".into(),
+        ));
     } else {
+        // no transform at all: the grid's axes are LPS's, the origin 0 (as ITK reads it)
         for c in 0..3 {
-            ras[c][c] = pixdim[c + 1];
+            ras[c][c] = if c < 2 { -pixdim[c + 1] } else { pixdim[c + 1] };
         }
     }
     // the affine is in the header's spatial unit (xyzt_units bits 0-2): metres, mm (or unknown,
@@ -349,7 +373,7 @@ fn parse(b: &[u8], file: &Path) -> Result<Volume<f32>, ImageError> {
         let col = [-ras[0][c], -ras[1][c], ras[2][c]];
         let norm = (col[0] * col[0] + col[1] * col[1] + col[2] * col[2]).sqrt();
         if !(norm > 0.0 && norm.is_finite()) {
-            return Err(bad(if sform_code > 0 { "srow" } else { "pixdim" }, format!("axis {c} has zero length")));
+            return Err(bad(if sform_usable { "srow" } else { "pixdim" }, format!("axis {c} has zero length")));
         }
         geometry.spacing[c] = norm;
         for r in 0..3 {
@@ -357,7 +381,19 @@ fn parse(b: &[u8], file: &Path) -> Result<Volume<f32>, ImageError> {
         }
     }
     geometry.origin = [-ras[0][3], -ras[1][3], ras[2][3]];
-    Ok(Volume { geometry, data })
+    Ok((Volume { geometry, data }, pixel))
+}
+
+/// Whether the three axis columns of a voxel-to-world affine are at right angles to each other
+/// (the cosine of each angle under 1e-4: room for f32 header values and six-decimal DICOM
+/// orientations, while a 0.5 degree shear is 9e-3).
+fn right_angled(affine: &[[f64; 4]; 3]) -> bool {
+    let column = |c: usize| [affine[0][c], affine[1][c], affine[2][c]];
+    let dot = |a: [f64; 3], b: [f64; 3]| a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+    [(0, 1), (0, 2), (1, 2)].iter().all(|&(i, j)| {
+        let (a, b) = (column(i), column(j));
+        dot(a, b).abs() <= 1e-4 * (dot(a, a) * dot(b, b)).sqrt()
+    })
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use flate2::read::MultiGzDecoder;
 use crate::geometry::{Geometry, Volume};
 use crate::nifti::ImageError as ReadError;
 use crate::raw::decode;
+use crate::resample::PixelCast;
 
 /// Largest volume read (2^31 voxels, 8 GiB as f32): a header asking for more is refused rather
 /// than allocated.
@@ -46,6 +47,11 @@ fn header_end(raw: &[u8]) -> Option<usize> {
 
 /// Reads a 3D NRRD volume as f32.
 pub fn read_nrrd(path: &Path) -> Result<Volume<f32>, ReadError> {
+    read_nrrd_stored(path).map(|(volume, _)| volume)
+}
+
+/// [`read_nrrd`], with the pixel type of the file (`type`).
+pub fn read_nrrd_stored(path: &Path) -> Result<(Volume<f32>, PixelCast), ReadError> {
     let raw = std::fs::read(path).map_err(|cause| ReadError::Io { file: path.to_path_buf(), cause })?;
     let header_end = header_end(&raw).ok_or_else(|| bad(path, "header", "no blank line ends the header".into()))?;
     let header = String::from_utf8_lossy(&raw[..header_end]);
@@ -158,20 +164,26 @@ pub fn read_nrrd(path: &Path) -> Result<Volume<f32>, ReadError> {
         let o = vector(path, "space origin", origin)?;
         geometry.origin = [flip[0] * o[0], flip[1] * o[1], flip[2] * o[2]];
     }
-    Ok(Volume { geometry, data })
+    Ok((Volume { geometry, data }, PixelCast::stored(width, kind)))
 }
 
 /// Reads a volume: a folder is a DICOM series, a file is read by its extension (`.nii`, `.nii.gz`,
 /// `.nrrd`).
 pub fn read_volume(path: &Path) -> Result<Volume<f32>, ReadError> {
+    read_volume_stored(path).map(|(volume, _)| volume)
+}
+
+/// [`read_volume`], with the pixel type ITK (and so pyradiomics) holds the values in: what an
+/// interpolated value is cast to when the volume is resampled.
+pub fn read_volume_stored(path: &Path) -> Result<(Volume<f32>, PixelCast), ReadError> {
     if path.is_dir() {
-        return crate::dicom::read_dicom_series(path);
+        return crate::dicom::read_dicom_series_stored(path);
     }
     let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
     if name.ends_with(".nrrd") {
-        read_nrrd(path)
+        read_nrrd_stored(path)
     } else if name.ends_with(".nii") || name.ends_with(".nii.gz") {
-        crate::nifti::read_nifti(path)
+        crate::nifti::read_nifti_stored(path)
     } else {
         Err(bad(path, "file name", "expected a DICOM folder, .nii, .nii.gz or .nrrd".into()))
     }

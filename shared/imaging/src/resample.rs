@@ -23,6 +23,28 @@ impl PixelCast {
     /// A signed 16-bit integer image (CT): `[-32768, 32767]`, truncated.
     pub const INT16: PixelCast = PixelCast::Truncate { min: i16::MIN as f64, max: i16::MAX as f64 };
 
+    /// The pixel type of values stored in `bytes` bytes, as signed (`'i'`) or unsigned (`'u'`)
+    /// integers or floating point (`'f'`).
+    pub fn stored(bytes: usize, kind: char) -> PixelCast {
+        let bits = 8 * bytes as i32;
+        match kind {
+            'i' => PixelCast::Truncate { min: -(2f64.powi(bits - 1)), max: 2f64.powi(bits - 1) - 1.0 },
+            'u' => PixelCast::Truncate { min: 0.0, max: 2f64.powi(bits) - 1.0 },
+            _ => PixelCast::Float,
+        }
+    }
+
+    /// The narrowest integer type holding `[lo, hi]`, unsigned when `lo >= 0` (8, 16 or 32 bits), as
+    /// GDCM chooses it for rescaled DICOM values; floating point beyond 32 bits.
+    pub fn fitting(lo: f64, hi: f64) -> PixelCast {
+        let kind = if lo >= 0.0 { 'u' } else { 'i' };
+        [1, 2, 4]
+            .into_iter()
+            .map(|bytes| PixelCast::stored(bytes, kind))
+            .find(|t| matches!(t, PixelCast::Truncate { min, max } if *min <= lo && hi <= *max))
+            .unwrap_or(PixelCast::Float)
+    }
+
     fn apply(self, v: f64) -> f32 {
         match self {
             PixelCast::Float => v as f32,

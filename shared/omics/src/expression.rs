@@ -5,6 +5,8 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use tacefusion_core::LineCounter;
+
 use crate::OmicsError;
 
 /// What the numbers of an expression matrix are.
@@ -112,19 +114,8 @@ impl Expression {
             .flexible(true)
             .trim(csv::Trim::All)
             .from_reader(text.as_bytes());
-        // the line of a record's first byte, counted here: the reader's own count and position leave
-        // out the blank lines before a record. Records come in file order, so the count goes on
-        // from the last one.
-        let mut counted = (0usize, 1usize);
-        let mut line_at = move |byte: u64| {
-            let mut byte = (byte as usize).clamp(counted.0, text.len());
-            while matches!(text.as_bytes().get(byte), Some(b'\n' | b'\r')) {
-                byte += 1;
-            }
-            counted.1 += text.as_bytes()[counted.0..byte].iter().filter(|&&b| b == b'\n').count();
-            counted.0 = byte;
-            counted.1
-        };
+        let mut lines = LineCounter::new(text.as_bytes());
+        let mut line_at = move |byte: u64| lines.line_at(byte);
         let mut records = reader.records().map(|r| match r {
             Ok(record) => Ok((line_at(record.position().map_or(0, |p| p.byte())), record)),
             Err(e) => Err(bad(e.position().map_or(0, |p| line_at(p.byte())), format!("unreadable row: {e}"))),
@@ -210,6 +201,9 @@ mod tests {
         let trailing = Expression::parse("\tS1\nG1\t2\n \t \n\t\n", false, Scale::Log2, "x.tsv").unwrap();
         assert_eq!(trailing.genes, ["G1"]);
         let err = Expression::parse("\tS1\n\nG1\tx\n", false, Scale::Log2, "x.tsv").unwrap_err().to_string();
+        assert!(err.contains("x.tsv:3: gene G1"), "{err}");
+        // classic Mac line ends (a lone CR) count as lines too
+        let err = Expression::parse("\tS1\r\rG1\tx\r", false, Scale::Log2, "x.tsv").unwrap_err().to_string();
         assert!(err.contains("x.tsv:3: gene G1"), "{err}");
     }
 }

@@ -141,6 +141,12 @@ pub struct Settings {
     /// Axes along which the ROI must be more than one voxel wide (pyradiomics
     /// `minimumROIDimensions`, 2): a line or point ROI is then an error, not a row of features.
     pub minimum_roi_dimensions: usize,
+    /// The pixel type the image file holds its values in, as ITK reads it
+    /// (`tacefusion_imaging::read_volume_stored`): a resampled value is cast to it, as pyradiomics'
+    /// resampling keeps the image's type (an integer type truncates). None: judged from the values
+    /// (all whole numbers: a 16- or 32-bit integer image), which misjudges a float file of whole
+    /// numbers and a scaled NIfTI.
+    pub image_pixel: Option<PixelCast>,
 }
 
 impl Default for Settings {
@@ -161,6 +167,7 @@ impl Default for Settings {
             interpolation: None,
             outlier_sigma: None,
             minimum_roi_dimensions: 2,
+            image_pixel: None,
         }
     }
 }
@@ -276,7 +283,7 @@ fn resampled(
     }
     let resampled_image = match settings.normalize {
         Some(n) => bspline_resample(&normalized(image, n), &grid, PixelCast::Float),
-        None => bspline_resample(image, &grid, pixel_cast(image)),
+        None => bspline_resample(image, &grid, settings.image_pixel.unwrap_or_else(|| pixel_cast(image))),
     };
     Ok(Some((resampled_image, nearest_resample(mask, &grid), rest)))
 }

@@ -186,6 +186,15 @@ impl Covariates {
         }
         Self { names: self.names.clone(), n: idx.len(), values }
     }
+    /// The covariates at the given column indices, in that order.
+    pub fn select_columns(&self, columns: &[usize]) -> Self {
+        let mut values = Vec::with_capacity(self.n * columns.len());
+        for i in 0..self.n {
+            let row = self.row(i);
+            values.extend(columns.iter().map(|&j| row[j]));
+        }
+        Self { names: columns.iter().map(|&j| self.names[j].clone()).collect(), n: self.n, values }
+    }
     /// Column means and population standard deviations.
     pub fn means_and_sds(&self) -> (Vec<f64>, Vec<f64>) {
         let p = self.p();

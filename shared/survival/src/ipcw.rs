@@ -38,14 +38,16 @@ impl CensoringDistribution {
         if k == 0 { 1.0 } else { self.survival[k - 1] }
     }
 
-    /// 1 / G(T_i) for subjects with an event (0 for censored subjects), as Uno's C and the
-    /// cumulative/dynamic AUC use; an error where G(T_i) = 0.
-    pub fn event_weights(&self, data: &SurvivalData) -> Result<Vec<f64>> {
+    /// 1 / G(T_i) for subjects with an event at T_i <= `up_to` (0 for censored subjects and for
+    /// later events, which the caller does not weigh), as Uno's C and the cumulative/dynamic AUC
+    /// use; an error where G(T_i) = 0. An external cohort followed longer than the training cohort
+    /// has events where G is 0: bounding the weights by the last time asked keeps them out.
+    pub fn event_weights(&self, data: &SurvivalData, up_to: f64) -> Result<Vec<f64>> {
         data.time()
             .iter()
             .zip(data.event())
             .map(|(&t, &e)| {
-                if !e {
+                if !e || t > up_to {
                     return Ok(0.0);
                 }
                 let g = self.survival_at(t);
@@ -67,7 +69,7 @@ mod tests {
         assert_eq!(g.survival_at(1.5), 1.0);
         assert!((g.survival_at(2.0) - 2.0 / 3.0).abs() < 1e-15);
         assert!((g.survival_at(3.0) - 2.0 / 3.0 * 0.5).abs() < 1e-15);
-        let w = g.event_weights(&d).unwrap();
+        let w = g.event_weights(&d, f64::INFINITY).unwrap();
         assert_eq!(w[2], 0.0);
         assert!((w[1] - 1.5).abs() < 1e-15);
     }

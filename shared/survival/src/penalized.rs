@@ -71,11 +71,16 @@ fn check(x: &Covariates, data: &SurvivalData) -> Result<()> {
     if data.n_events() == 0 {
         return Err(SurvivalError::NoEvents { n: data.len() });
     }
-    let (means, sds) = x.means_and_sds();
-    if let Some(j) = (0..x.p()).find(|&j| sds[j].is_nan() || sds[j] <= 1e-12 * means[j].abs().max(1.0)) {
+    if let Some(j) = constant_columns(x).iter().position(|&c| c) {
         return Err(SurvivalError::ConstantCovariate { name: x.names()[j].clone() });
     }
     Ok(())
+}
+
+/// Which columns do not vary (their SD within 1e-12 of their mean's size).
+fn constant_columns(x: &Covariates) -> Vec<bool> {
+    let (means, sds) = x.means_and_sds();
+    (0..x.p()).map(|j| sds[j].is_nan() || sds[j] <= 1e-12 * means[j].abs().max(1.0)).collect()
 }
 
 struct Problem {
@@ -264,11 +269,28 @@ pub fn cross_validate(
             let train: Vec<usize> = (0..x.n()).filter(|&i| fold_of[i] != k).collect();
             let held_events = (0..x.n()).filter(|&i| fold_of[i] == k && data.event()[i]).count() as f64;
             let (xt, dt) = (x.select(&train), data.select(&train));
-            let path = ElasticNetCox::path(&xt, &dt, alphas, options)?;
+            // a covariate constant within this fold's training part (a rare feature all zero
+            // there) carries no information in it: the fold's path is fitted without it and
+            // gives it 0, as glmnet does, instead of failing the whole cross-validation
+            let varying: Vec<usize> = constant_columns(&xt).iter().enumerate().filter(|(_, c)| !**c).map(|(j, _)| j).collect();
+            let coef: Vec<Vec<f64>> = if varying.len() == xt.p() {
+                ElasticNetCox::path(&xt, &dt, alphas, options)?.coef
+            } else if varying.is_empty() {
+                vec![vec![0.0; xt.p()]; alphas.len()]
+            } else {
+                let path = ElasticNetCox::path(&xt.select_columns(&varying), &dt, alphas, options)?;
+                path.coef
+                    .iter()
+                    .map(|b| {
+                        let mut full = vec![0.0; xt.p()];
+                        varying.iter().zip(b).for_each(|(&j, &v)| full[j] = v);
+                        full
+                    })
+                    .collect()
+            };
             let td = SortedDesign::new(&xt, &dt, None);
             let tg = td.tie_groups();
-            let dev = path
-                .coef
+            let dev = coef
                 .iter()
                 .map(|b| {
                     let all = evaluate(&full, &full_groups, b, Ties::Breslow, false).loglik;
@@ -353,5 +375,23 @@ mod tests {
         let xc = Covariates::from_columns(vec!["x0".into(), "one".into()], &cols).unwrap();
         let err = ElasticNetCox::path(&xc, &d, &[0.1], &PenaltyOptions::default()).unwrap_err();
         assert!(matches!(&err, SurvivalError::ConstantCovariate { name } if name == "one"), "{err}");
+    }
+
+    #[test]
+    fn a_covariate_constant_within_one_fold_does_not_fail_the_cross_validation() {
+        // non-zero for one subject only: the training part of the fold that holds it out sees a
+        // column of zeros (a deep feature that fires for one patient)
+        let (x, d) = planted(300);
+        let mut rare = vec![0.0; 300];
+        rare[17] = 2.0;
+        let xr = Covariates::from_columns(
+            vec!["x0".into(), "x1".into(), "x2".into(), "rare".into()],
+            &[x.column(0), x.column(1), x.column(2), rare],
+        )
+        .unwrap();
+        let alphas = alpha_path(&xr, &d, 1.0, 30, Some(0.01)).unwrap();
+        let cv = cross_validate(&xr, &d, &alphas, &PenaltyOptions::default(), 5, 7).unwrap();
+        assert!(cv.cvm.iter().all(|m| m.is_finite()), "{:?}", cv.cvm);
+        assert!(cv.fit.coef[cv.index_1se][0] > 0.5, "{:?}", cv.fit.coef[cv.index_1se]);
     }
 }

@@ -39,7 +39,7 @@ fn check_times(times: &[f64]) -> Result<()> {
 pub fn cumulative_dynamic_auc(train: &SurvivalData, test: &SurvivalData, risk: &[f64], times: &[f64]) -> Result<TimeDependentAuc> {
     test.check_per_subject("risk", risk)?;
     check_times(times)?;
-    let weights = CensoringDistribution::fit(train).event_weights(test)?;
+    let weights = CensoringDistribution::fit(train).event_weights(test, times[times.len() - 1])?;
     let mut auc = Vec::with_capacity(times.len());
     let mut controls: Vec<f64> = Vec::with_capacity(test.len());
     for &t in times {
@@ -102,7 +102,7 @@ impl RocCurve {
 pub fn cumulative_dynamic_roc(train: &SurvivalData, test: &SurvivalData, risk: &[f64], t: f64) -> Result<RocCurve> {
     test.check_per_subject("risk", risk)?;
     check_times(&[t])?;
-    let weights = CensoringDistribution::fit(train).event_weights(test)?;
+    let weights = CensoringDistribution::fit(train).event_weights(test, t)?;
     // (risk, case weight, control count) per subject that is a case or a control at t
     let mut points: Vec<(f64, f64, f64)> = (0..test.len())
         .filter_map(|i| {
@@ -210,5 +210,21 @@ mod tests {
         let b = brier_scores(&d, &d, &s, &times).unwrap();
         assert_eq!(b.brier, vec![0.0, 0.0]);
         assert_eq!(b.integrated, 0.0);
+    }
+
+    #[test]
+    fn an_event_beyond_the_training_follow_up_does_not_void_earlier_times() {
+        // the training cohort ends on censorings (G = 0 from t = 10); the test cohort has an event at
+        // 12, a control at t = 5 whose own weight is never used. scikit-survival refuses the whole
+        // call; its AUC(5) with that event moved to 9.5 (still a control, G > 0) is 0.8333..., and
+        // its Uno's C with tau = 10 on the cohort as it is: 0.92035...
+        let train = SurvivalData::new(vec![2.0, 4.0, 5.0, 7.0, 9.0, 10.0], vec![true, true, false, true, false, false]).unwrap();
+        let test = SurvivalData::new(vec![1.0, 3.0, 4.0, 6.0, 8.0, 12.0], vec![true, true, false, true, false, true]).unwrap();
+        let risk = [0.9, 0.5, 0.3, 0.7, 0.1, 0.4];
+        let auc = cumulative_dynamic_auc(&train, &test, &risk, &[5.0]).unwrap();
+        assert!((auc.auc[0] - 0.8333333333333334).abs() < 1e-12, "{auc:?}");
+        assert!((cumulative_dynamic_roc(&train, &test, &risk, 5.0).unwrap().area() - 0.8333333333333334).abs() < 1e-12);
+        let c = crate::concordance::uno_c(&train, &test, &risk, Some(10.0)).unwrap();
+        assert!((c.c_index - 0.9203539823008849).abs() < 1e-12, "{c:?}");
     }
 }

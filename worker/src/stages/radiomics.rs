@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use tacefusion_imaging::read_volume;
+use tacefusion_imaging::{read_volume, read_volume_stored};
 use tacefusion_radiomics::{Settings, extract};
 
 use crate::executor::{ExecError, OutputFile, number, text};
@@ -24,13 +24,15 @@ pub fn run(spec: &serde_json::Value) -> Result<Vec<OutputFile>, ExecError> {
         None => false,
         Some(v) => v.as_bool().ok_or_else(|| spec_err("wavelet", &format!("{v} is not true or false")))?,
     };
+    let bad = |e: &dyn std::fmt::Display| ExecError::BadInput(format!("patient {patient} phase {phase}: {e}"));
+    let (img, msk) = rayon::join(|| read_volume_stored(Path::new(image)), || read_volume(Path::new(mask)));
+    let ((img, image_pixel), msk) = (img.map_err(|e| bad(&e))?, msk.map_err(|e| bad(&e))?);
+    // resampled values are cast to the file's pixel type, as pyradiomics does
     let settings = Settings {
         label: number(spec, "label")?,
+        image_pixel: Some(image_pixel),
         ..Settings::for_study(number(s, "bin_width")?, &sigmas, wavelet, number(s, "spacing_mm")?)
     };
-    let bad = |e: &dyn std::fmt::Display| ExecError::BadInput(format!("patient {patient} phase {phase}: {e}"));
-    let (img, msk) = rayon::join(|| read_volume(Path::new(image)), || read_volume(Path::new(mask)));
-    let (img, msk) = (img.map_err(|e| bad(&e))?, msk.map_err(|e| bad(&e))?);
     let features = extract(&img, &msk, &settings).map_err(|e| bad(&format!("{image} with mask {mask}: {e}")))?;
     let n = features.len();
     let repeat = |v: &str| Column::Text(vec![v.to_string(); n]);

@@ -16,13 +16,14 @@ struct Series {
 /// Writes `nz` slices of `ny` x `nx` pixels; HU = stored * 2 - 1024; slice k at z = 10 + 2.5 k along a
 /// tilted orientation.
 fn write_series(name: &str, nx: usize, ny: usize, nz: usize) -> Series {
-    write_series_with(name, nx, ny, nz, 0.0, 16)
+    write_series_with(name, nx, ny, nz, &|k| (-50.0, 10.0 + 2.5 * k as f64), 16)
 }
 
-/// [`write_series`] with slice k moved `shear_mm * k` along x (across the normal: a gantry tilt),
-/// and `bits_stored` bits per value: under 16, the values are shifted by -1000 (some negative)
-/// and the bits above them hold 0101 (as overlays may), not the sign.
-fn write_series_with(name: &str, nx: usize, ny: usize, nz: usize, shear_mm: f64, bits_stored: u16) -> Series {
+/// [`write_series`] with slice k at (x, 20, z) = `position(k)` (an x growing with k puts slices
+/// across the normal: a gantry tilt), and `bits_stored` bits per value: under 16, the values are
+/// shifted by -1000 (some negative) and the bits above them hold 0101 (as overlays may), not the
+/// sign.
+fn write_series_with(name: &str, nx: usize, ny: usize, nz: usize, position: &dyn Fn(usize) -> (f64, f64), bits_stored: u16) -> Series {
     let dir = std::env::temp_dir().join(format!("tacefusion-dicom-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -39,7 +40,7 @@ fn write_series_with(name: &str, nx: usize, ny: usize, nz: usize, shear_mm: f64,
         put(&mut obj, tags::SERIES_INSTANCE_UID, VR::UI, PrimitiveValue::from("1.2.3.4.5"));
         put(&mut obj, tags::SOP_INSTANCE_UID, VR::UI, PrimitiveValue::from(format!("1.2.3.4.5.{k}")));
         put(&mut obj, tags::SOP_CLASS_UID, VR::UI, PrimitiveValue::from(uids::CT_IMAGE_STORAGE));
-        let (x, z) = (-50.0 + shear_mm * k as f64, 10.0 + 2.5 * k as f64);
+        let (x, z) = position(k);
         put(&mut obj, tags::IMAGE_POSITION_PATIENT, VR::DS, dicom_value!(Strs, [format!("{x}"), "20".to_string(), format!("{z}")]));
         let o: Vec<String> = row_dir.iter().chain(&col_dir).map(|v| format!("{v}")).collect();
         put(&mut obj, tags::IMAGE_ORIENTATION_PATIENT, VR::DS, PrimitiveValue::Strs(o.into()));
@@ -97,9 +98,40 @@ fn a_shuffled_series_reads_back_in_order_with_its_geometry() {
 }
 
 #[test]
+fn the_pixel_type_is_the_one_gdcm_chooses() {
+    // (PixelRepresentation signed, BitsStored, RescaleSlope, RescaleIntercept) -> the pixel type
+    // SimpleITK 2.5.7's ImageSeriesReader (GDCM) gave for a series written so by pydicom
+    let int = |bytes| PixelCast::stored(bytes, 'i');
+    let uint = |bytes| PixelCast::stored(bytes, 'u');
+    for (signed, stored, slope, intercept, want) in [
+        (false, 12, 1.0, -1024.0, int(2)),
+        (true, 16, 1.0, -1024.0, int(4)),
+        (false, 16, 1.0, -1024.0, int(4)),
+        (true, 16, 1.0, 0.0, int(2)),
+        (true, 12, 1.0, -1024.0, int(2)),
+        (false, 16, 1.0, 0.0, uint(2)),
+        (true, 16, 2.0, -1024.0, int(4)),
+        (true, 16, 0.5, -1024.0, PixelCast::Float),
+        (false, 16, 1.0, -1024.5, PixelCast::Float),
+        (false, 12, 1.0, 0.0, uint(2)),
+        (false, 8, 1.0, 0.0, uint(1)),
+        (false, 8, 1.0, -1024.0, int(2)),
+        (true, 16, 1.0, 1000.0, int(4)),
+    ] {
+        let got = rescaled_range(signed, stored, slope, intercept).map_or(PixelCast::Float, |(lo, hi)| PixelCast::fitting(lo, hi));
+        assert_eq!(got, want, "signed {signed}, {stored} bits, slope {slope}, intercept {intercept}");
+    }
+    // the test series: 16 and 12 signed bits stored, slope 2, intercept -1024
+    let (_, pixel) = read_dicom_series_stored(&write_series("typed", 3, 3, 2).dir).unwrap();
+    assert_eq!(pixel, int(4));
+    let (_, pixel) = read_dicom_series_stored(&write_series_with("typed-12", 3, 3, 2, &|k| (-50.0, 2.5 * k as f64), 12).dir).unwrap();
+    assert_eq!(pixel, int(2));
+}
+
+#[test]
 fn values_are_read_from_the_bits_stored_only() {
     // 12 bits stored in 16, signed, with 0101 above them: stored -1000 ..= -467
-    let s = write_series_with("bits-stored", 5, 4, 6, 0.0, 12);
+    let s = write_series_with("bits-stored", 5, 4, 6, &|k| (-50.0, 10.0 + 2.5 * k as f64), 12);
     let v = read_dicom_series(&s.dir).unwrap();
     for k in 0..6 {
         for p in 0..20 {
@@ -111,12 +143,36 @@ fn values_are_read_from_the_bits_stored_only() {
 
 #[test]
 fn a_tilted_gantry_series_is_refused_naming_the_slice() {
-    // 0.9 mm along x per 2.5 mm step: a tilt of about 20 degrees
-    let s = write_series_with("tilted", 3, 3, 4, 0.9, 16);
-    let e = read_dicom_series(&s.dir).unwrap_err().to_string();
-    assert!(e.contains("ImagePositionPatient") && e.contains("tilted-gantry") && e.contains(".dcm"), "{e}");
-    // below the tolerance (positions written to 1e-3 mm) it reads
-    assert!(read_dicom_series(&write_series_with("straight", 3, 3, 4, 0.001, 16).dir).is_ok());
+    // (name, slices, x shift per 2.5 mm step in mm, refused): a slice more than half a pixel
+    // (0.35 mm) beside the normal through the first one is refused
+    for (name, nz, shear, refused) in [
+        ("tilt-20-degrees", 4, 0.9, true),
+        // 0.8% of the step: passes step by step, but the 20th slice is 0.38 mm off
+        ("tilt-adding-up", 20, 0.02, true),
+        ("positions-to-1e-3", 4, 0.001, false),
+        ("tilt-within-half-a-pixel", 10, 0.03, false),
+    ] {
+        let s = write_series_with(name, 3, 3, nz, &|k| (-50.0 + shear * k as f64, 10.0 + 2.5 * k as f64), 16);
+        match read_dicom_series(&s.dir) {
+            Err(e) if refused => {
+                let e = e.to_string();
+                assert!(e.contains("ImagePositionPatient") && e.contains("tilted-gantry") && e.contains(".dcm"), "{name}: {e}");
+            }
+            Ok(_) if !refused => {}
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn positions_rounded_to_two_decimals_read_with_the_mean_step() {
+    // a 0.625 mm series whose positions were written to two decimals: steps of 0.62 and 0.63 mm;
+    // SimpleITK 2.5.7 reads such a series with a spacing of 0.6257 (0.625 +- rounding / span)
+    let round = |v: f64| (v * 100.0).round() / 100.0;
+    let s = write_series_with("two-decimals", 3, 3, 8, &|k| (-50.0, round(-100.0 + 0.625 * k as f64)), 16);
+    let v = read_dicom_series(&s.dir).unwrap();
+    let want = (round(-100.0 + 0.625 * 7.0) + 100.0) / 7.0;
+    assert!((v.geometry.spacing[2] - want).abs() < 1e-9 && (want - 0.625).abs() < 2e-3, "{:?}", v.geometry.spacing);
 }
 
 #[test]

@@ -120,7 +120,10 @@ pub fn run(spec: &serde_json::Value, inputs: &[InputFile]) -> Result<Vec<OutputF
         let behind = replicates.of(&m.name, HARRELL_C).iter().flatten().count();
         metric("bootstrap_replicates", behind as f64, f64::NAN, f64::NAN);
         if let Some(train) = &training {
-            metric("uno_c", uno_c(train, &data, &risk, None).map_or(f64::NAN, |c| c.c_index), f64::NAN, f64::NAN);
+            // truncated at the training cohort's last follow-up, beyond which the censoring
+            // distribution is unknown (an external cohort followed longer has events there)
+            let tau = train.time().iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            metric("uno_c", uno_c(train, &data, &risk, Some(tau)).map_or(f64::NAN, |c| c.c_index), f64::NAN, f64::NAN);
             for &t in &months {
                 let auc = cumulative_dynamic_auc(train, &data, &risk, &[t]).map_or(f64::NAN, |a| a.auc[0]);
                 metric(&format!("auc_{t:.0}"), auc, f64::NAN, f64::NAN);
