@@ -108,6 +108,12 @@ impl Geometry {
     }
 }
 
+/// Whether a mask voxel holds `label`: the value truncated toward zero, as pyradiomics casts a mask
+/// to an unsigned integer image (a float mask's 1.5 is label 1, its 0.9999 background).
+pub fn is_label(value: f32, label: f64) -> bool {
+    (value as f64).trunc() == label
+}
+
 /// A volume: one value per voxel of its geometry, i fastest.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Volume<T> {

@@ -16,7 +16,7 @@ mod raw;
 pub mod resample;
 
 pub use dicom::{read_dicom_series, read_dicom_series_stored};
-pub use geometry::{Geometry, Volume};
+pub use geometry::{Geometry, Volume, is_label};
 pub use nifti::{ImageError, VoxelData, read_nifti, read_nifti_stored, write_nifti};
 pub use nrrd::{read_nrrd, read_nrrd_stored, read_volume, read_volume_stored};
 pub use resample::PixelCast;

@@ -8,7 +8,7 @@
 //! neighbour; where the box reaches beyond the scan it holds air (-1024 HU) before clipping, so
 //! padding reads as the window's low end, never as water.
 
-use crate::geometry::{Geometry, Volume};
+use crate::geometry::{Geometry, Volume, is_label};
 use crate::resample::{PixelCast, bounding_box, bspline_resample_filled, nearest_resample};
 
 /// Intensity of voxels the scan does not cover, HU (air).
@@ -95,8 +95,8 @@ pub fn tumour_crop(image: &Volume<f32>, mask: &Volume<f32>, label: f64, spec: &C
     let resampled = bspline_resample_filled(image, &grid, PixelCast::Float, OUTSIDE_HU);
     let image = Volume { geometry: grid, data: resampled.data.iter().map(|&v| window_hu(v as f64, spec.hu_window) as f32).collect() };
     let labels = nearest_resample(mask, &grid);
-    let mask_out = Volume { geometry: grid, data: labels.data.iter().map(|&v| if v as f64 == label { 1.0 } else { 0.0 }).collect() };
-    let tumour_mm3 = mask.data.iter().filter(|&&v| v as f64 == label).count() as f64 * g.spacing.iter().product::<f64>();
+    let mask_out = Volume { geometry: grid, data: labels.data.iter().map(|&v| if is_label(v, label) { 1.0 } else { 0.0 }).collect() };
+    let tumour_mm3 = mask.data.iter().filter(|&&v| is_label(v, label)).count() as f64 * g.spacing.iter().product::<f64>();
     let inside_mm3 = mask_out.data.iter().filter(|&&v| v == 1.0).count() as f64 * spacing.iter().product::<f64>();
     Ok(TumourCrop { image, mask: mask_out, centre_mm, tumour_inside: (inside_mm3 / tumour_mm3).min(1.0) })
 }

@@ -2,7 +2,7 @@
 //! B-spline interpolation (`sitkBSpline`) and nearest neighbour, and the grid pyradiomics resamples
 //! image and mask to (`resampledPixelSpacing`, aligned to the mask's ROI bounding box and padded).
 
-use crate::geometry::{Geometry, Volume};
+use crate::geometry::{Geometry, Volume, is_label};
 
 /// How interpolated values are stored, as ITK casts them to the output pixel type.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -292,7 +292,7 @@ pub fn bounding_box(mask: &Volume<f32>, label: f64) -> Option<([usize; 3], [usiz
     let mut hi = [0usize; 3];
     let [nx, ny, _] = mask.geometry.size;
     for (n, &v) in mask.data.iter().enumerate() {
-        if v as f64 == label {
+        if is_label(v, label) {
             let ijk = [n % nx, (n / nx) % ny, n / (nx * ny)];
             for a in 0..3 {
                 lo[a] = lo[a].min(ijk[a]);

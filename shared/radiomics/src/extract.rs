@@ -147,6 +147,16 @@ pub struct Settings {
     /// (all whole numbers: a 16- or 32-bit integer image), which misjudges a float file of whole
     /// numbers and a scaled NIfTI.
     pub image_pixel: Option<PixelCast>,
+    /// pyradiomics `geometryTolerance`: image and mask grids differing by at most this times the
+    /// image's first spacing (ITK's coordinate tolerance; also the direction tolerance) are taken
+    /// as one grid, the mask's put on the image's. None (default): 1e-3 mm, looser than
+    /// pyradiomics' default (1e-6 times the spacing), which refuses masks saved in another format.
+    pub geometry_tolerance: Option<f64>,
+    /// After a re-segmentation that leaves the shape alone, cut the original mask to the
+    /// re-segmented mask's bounding box before the shape features, as pyradiomics does (a
+    /// parameter file read by `params` sets it). False (default): the whole original mask, as
+    /// IBSI defines the morphological mask.
+    pub shape_within_resegmented_box: bool,
 }
 
 impl Default for Settings {
@@ -168,6 +178,8 @@ impl Default for Settings {
             outlier_sigma: None,
             minimum_roi_dimensions: 2,
             image_pixel: None,
+            geometry_tolerance: None,
+            shape_within_resegmented_box: false,
         }
     }
 }
@@ -325,6 +337,14 @@ pub fn extract(image: &Volume<f32>, mask: &Volume<f32>, settings: &Settings) -> 
         // pyradiomics then decomposes in 2D (4 bands, `wavelet-LH`, ...); ours is the 3D transform
         return Err(RadiomicsError::Setting { name: "force2D", detail: "with the Wavelet image type is not implemented".into() });
     }
+    if let Some(tolerance) = settings.geometry_tolerance {
+        // within the user's tolerance the two grids are one: the mask's is put on the image's
+        if let Some(difference) = image.geometry.difference(&mask.geometry, tolerance * image.geometry.spacing[0]) {
+            return Err(RadiomicsError::GridMismatch { difference });
+        }
+        let mask = Volume { geometry: image.geometry, data: mask.data.clone() };
+        return extract(image, &mask, &Settings { geometry_tolerance: None, ..settings.clone() });
+    }
     if let Some((image, mask, rest)) = crate::ibsi1::interpolated(image, mask, settings)? {
         return extract(&image, &mask, &rest);
     }
@@ -350,26 +370,27 @@ fn extract_prepared(
         Some(t) => Roi::with_transform(image, mask, settings.label, settings.discretization, t)?,
         None => Roi::new(image, mask, settings.label, settings.discretization)?,
     };
-    let dimensions = roi.size.iter().filter(|&&s| s > 1).count();
-    if dimensions < settings.minimum_roi_dimensions {
-        return Err(RadiomicsError::TooSmall {
-            detail: format!(
-                "the region is more than one voxel wide along {dimensions} axes, minimumROIDimensions asks for {}",
-                settings.minimum_roi_dimensions
-            ),
-        });
-    }
+    check_dimensions(&roi, settings, "")?;
     let resegmented = match crate::ibsi1::resegment_interval(&roi, settings)? {
         Some((low, high)) => {
             let mut out = roi.clone();
             out.resegment(low, high, settings.discretization)?;
+            // pyradiomics checks the re-segmented mask again
+            check_dimensions(&out, settings, " after re-segmentation")?;
             Some(out)
         }
         None => None,
     };
     let texture_roi = resegmented.as_ref().unwrap_or(&roi);
+    // shape describes the original mask unless resegmentShape; pyradiomics then still cuts it to
+    // the re-segmented mask's bounding box (it computes shape within the box it found last)
+    let clipped;
     let shape_roi = match (&settings.resegment, &resegmented) {
         (Some(r), Some(res)) if r.shape => res,
+        (_, Some(res)) if settings.shape_within_resegmented_box => {
+            clipped = roi.within_box_of(res);
+            &clipped
+        }
         _ => &roi,
     };
     let mut out = Vec::new();
@@ -396,6 +417,21 @@ fn extract_prepared(
         }
     }
     Ok(out)
+}
+
+/// pyradiomics' `minimumROIDimensions`: the ROI's voxels must span more than one voxel along that
+/// many axes.
+fn check_dimensions(roi: &Roi, settings: &Settings, when: &str) -> Result<(), RadiomicsError> {
+    let dimensions = roi.spanned_axes();
+    if dimensions < settings.minimum_roi_dimensions {
+        return Err(RadiomicsError::TooSmall {
+            detail: format!(
+                "the region{when} is more than one voxel wide along {dimensions} axes, minimumROIDimensions asks for {}",
+                settings.minimum_roi_dimensions
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Intensity bounds of a re-segmentation, read in its mode from the ROI's intensities.

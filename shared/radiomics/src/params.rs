@@ -155,7 +155,7 @@ fn number(v: &Yaml, key: &str, line: usize) -> Result<f64, RadiomicsError> {
 /// Reads a pyradiomics parameter file into extraction settings.
 pub fn settings_from_yaml(text: &str) -> Result<Settings, RadiomicsError> {
     let Yaml::Map(top) = parse_yaml(text)? else { return Err(err(1, "a parameter file is a mapping".into())) };
-    let mut s = Settings::default();
+    let mut s = Settings { shape_within_resegmented_box: true, ..Settings::default() };
     let (mut pending_scale, mut pending_outliers) = (None, None);
     // pyradiomics' default interpolator is sitkBSpline; `interpolator: ~` turns resampling off
     let (mut spacing, mut bspline) = (None, true);
@@ -163,11 +163,15 @@ pub fn settings_from_yaml(text: &str) -> Result<Settings, RadiomicsError> {
     let (mut force2d, mut slice_axis) = (false, SliceAxis::Z);
     // pyradiomics uses binCount whenever it is set, binWidth otherwise, in whatever order they come
     let mut bin_count = None;
+    // whether featureClass chose the classes (else every class, shape2D included under force2D)
+    let mut classes_given = false;
     for (key, line, value) in &top {
         match (key.as_str(), value) {
             ("setting", Yaml::Map(entries)) => {
                 for (k, l, v) in entries {
                     match k.as_str() {
+                        // an empty value leaves pyradiomics' default (binWidth 25, no binCount)
+                        "binWidth" | "binCount" if *v == Yaml::Null => {}
                         "binWidth" => {
                             if bin_count.is_none() {
                                 s.discretization = Discretization::BinWidth(number(v, k, *l)?);
@@ -205,7 +209,15 @@ pub fn settings_from_yaml(text: &str) -> Result<Settings, RadiomicsError> {
                             }
                             s.minimum_roi_dimensions = d as usize;
                         }
-                        "geometryTolerance" | "additionalInfo" | "distances" | "symmetricalGLCM" | "gldm_a" | "weightingNorm" => {
+                        "geometryTolerance" if *v == Yaml::Null => {}
+                        "geometryTolerance" => {
+                            let t = number(v, k, *l)?;
+                            if !(t.is_finite() && t >= 0.0) {
+                                return Err(err(*l, format!("geometryTolerance must be a number >= 0, got {t}")));
+                            }
+                            s.geometry_tolerance = Some(t);
+                        }
+                        "additionalInfo" | "distances" | "symmetricalGLCM" | "gldm_a" | "weightingNorm" => {
                             let default_ok = matches!((k.as_str(), v), ("distances", Yaml::List(d)) if matches!(d.as_slice(), [Yaml::Number(x, _)] if *x == 1.0))
                                 || matches!(
                                     (k.as_str(), v),
@@ -213,7 +225,7 @@ pub fn settings_from_yaml(text: &str) -> Result<Settings, RadiomicsError> {
                                         | ("gldm_a", Yaml::Number(0.0, _))
                                         | ("weightingNorm", Yaml::Null)
                                 )
-                                || matches!(k.as_str(), "geometryTolerance" | "additionalInfo");
+                                || k == "additionalInfo";
                             if !default_ok {
                                 return Err(err(*l, format!("setting {k} = {v} is not supported yet (only pyradiomics' default)")));
                             }
@@ -278,8 +290,9 @@ pub fn settings_from_yaml(text: &str) -> Result<Settings, RadiomicsError> {
                         },
                         "interpolator" => match v {
                             Yaml::Null => bspline = false,
-                            // SimpleITK 1.x numbers sitkBSpline 3, SimpleITK 2.x 23
-                            Yaml::Number(n, _) if *n == 3.0 || *n == 23.0 => bspline = true,
+                            // SimpleITK 2.x (pyradiomics 3) numbers sitkBSpline 23; its 3 is no
+                            // interpolator, and pyradiomics fails on it
+                            Yaml::Number(n, _) if *n == 23.0 => bspline = true,
                             Yaml::Text(t) if t == "sitkBSpline" || t == "sitkBSpline3" => bspline = true,
                             other => {
                                 return Err(err(*l, format!("interpolator {other} is not implemented (only sitkBSpline, the default)")));
@@ -369,7 +382,10 @@ pub fn settings_from_yaml(text: &str) -> Result<Settings, RadiomicsError> {
                 }
                 s.image_types = kinds;
             }
+            // `featureClass: {}` (or empty): every class, as with no featureClass at all
+            ("featureClass", Yaml::Null) => {}
             ("featureClass", Yaml::Map(classes)) => {
+                classes_given = true;
                 let mut enabled = Vec::new();
                 for (c, l, v) in classes {
                     let class = FeatureClass::from_name(c).ok_or_else(|| err(*l, format!("unknown feature class {c:?}")))?;
@@ -397,10 +413,17 @@ pub fn settings_from_yaml(text: &str) -> Result<Settings, RadiomicsError> {
         s.resample = spacing;
     }
     s.force2d = force2d.then_some(slice_axis);
-    if let Some(r) = &s.resegment
-        && r.range.is_empty()
-    {
-        return Err(err(1, "resegmentMode or resegmentShape given without resegmentRange".into()));
+    if force2d && !classes_given {
+        // pyradiomics then enables shape2D too: its features for a one-slice ROI, an error for any
+        // other; not implemented here, so the classes must be listed
+        return Err(err(
+            1,
+            "force2D with no featureClass section enables shape2D, which is not implemented: list the feature classes to compute".into(),
+        ));
+    }
+    // resegmentMode or resegmentShape without resegmentRange: no re-segmentation, as in pyradiomics
+    if s.resegment.as_ref().is_some_and(|r| r.range.is_empty()) {
+        s.resegment = None;
     }
     Ok(s)
 }
@@ -447,10 +470,12 @@ mod tests {
         assert_eq!(settings_from_yaml("setting:\n  resampledPixelSpacing: [1, 1, 1]\n").unwrap().resample, Some([1.0; 3]));
         assert_eq!(settings_from_yaml("setting:\n  resampledPixelSpacing: [1, 1, 1]\n  interpolator:\n").unwrap().resample, None);
         assert_eq!(
-            settings_from_yaml("setting:\n  interpolator: 3\n  resampledPixelSpacing: [1, 1, 1]\n").unwrap().resample,
+            settings_from_yaml("setting:\n  interpolator: 23\n  resampledPixelSpacing: [1, 1, 1]\n").unwrap().resample,
             Some([1.0; 3])
         );
         for (text, line) in [
+            // SimpleITK 1.x's number for sitkBSpline is no interpolator in SimpleITK 2.x
+            ("setting:\n  interpolator: 3\n  resampledPixelSpacing: [1, 1, 1]\n", "line 2"),
             ("setting:\n  resampledPixelSpacing: [1, 1, 1]\n  interpolator: sitkLinear\n", "line 3"),
             ("setting:\n  resampledPixelSpacing: [1, 1]\n", "line 2"),
             ("setting:\n  resampledPixelSpacing: [1, -1, 1]\n", "line 2"),
@@ -466,7 +491,8 @@ mod tests {
 
     #[test]
     fn force2d_and_its_dimension() {
-        // (parameter text, slice axis read or None)
+        // (parameter text, slice axis read or None); the classes are listed, as force2D needs
+        let classes = "featureClass:\n  glcm:\n";
         let cases = [
             ("setting:\n  force2D: false\n  force2Ddimension: 1\n", None),
             ("setting:\n  force2D: true\n", Some(SliceAxis::Z)),
@@ -474,11 +500,29 @@ mod tests {
             ("setting:\n  force2D: true\n  force2Ddimension: 1\n", Some(SliceAxis::Y)),
         ];
         for (text, want) in cases {
-            assert_eq!(settings_from_yaml(text).unwrap().force2d, want, "{text:?}");
+            assert_eq!(settings_from_yaml(&format!("{text}{classes}")).unwrap().force2d, want, "{text:?}");
         }
         for text in ["setting:\n  force2D: true\n  force2Ddimension: 3\n", "setting:\n  force2D: yes\n"] {
-            assert!(settings_from_yaml(text).unwrap_err().to_string().contains("line"), "{text:?}");
+            assert!(settings_from_yaml(&format!("{text}{classes}")).unwrap_err().to_string().contains("line"), "{text:?}");
         }
+        // every class under force2D includes shape2D (pyradiomics: its features for one slice, an
+        // error otherwise), which is not implemented: refused, not left out
+        for text in ["setting:\n  force2D: true\n", "setting:\n  force2D: true\nfeatureClass: {}\n"] {
+            assert!(settings_from_yaml(text).unwrap_err().to_string().contains("shape2D"), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn empty_values_read_as_pyradiomics_reads_them() {
+        // files pyradiomics 3.0.1 runs: an empty featureClass is every class, an empty binCount or
+        // binWidth the default, a resegmentMode without a range no re-segmentation
+        let s = settings_from_yaml("featureClass: {}\nsetting:\n  binCount: ~\n  binWidth:\n  resegmentMode: relative\n").unwrap();
+        assert_eq!(s.classes, FeatureClass::ALL.to_vec());
+        assert_eq!(s.discretization, Discretization::BinWidth(25.0));
+        assert_eq!(s.resegment, None);
+        let s = settings_from_yaml("setting:\n  geometryTolerance: 0.01\n").unwrap();
+        assert_eq!(s.geometry_tolerance, Some(0.01));
+        assert!(settings_from_yaml("setting:\n  geometryTolerance: -1\n").unwrap_err().to_string().contains("line 2"));
     }
 
     #[test]

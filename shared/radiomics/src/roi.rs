@@ -7,7 +7,7 @@
 //! numpy's `histogram` edges over [min, max] with the last one raised by 1. Only voxels inside the
 //! mask enter, and levels start at 1.
 
-use tacefusion_imaging::Volume;
+use tacefusion_imaging::{Volume, is_label};
 
 use crate::error::RadiomicsError;
 
@@ -75,7 +75,7 @@ impl Roi {
         for k in 0..g.size[2] {
             for j in 0..g.size[1] {
                 for i in 0..g.size[0] {
-                    if mask.data[g.index(i, j, k)] as f64 == label {
+                    if is_label(mask.data[g.index(i, j, k)], label) {
                         any = true;
                         for (a, v) in [i, j, k].into_iter().enumerate() {
                             lo[a] = lo[a].min(v);
@@ -95,7 +95,7 @@ impl Roi {
             for j in lo[1]..=hi[1] {
                 for i in lo[0]..=hi[0] {
                     let idx = g.index(i, j, k);
-                    let inside = mask.data[idx] as f64 == label;
+                    let inside = is_label(mask.data[idx], label);
                     let v = transform(image.data[idx] as f64);
                     if inside && !v.is_finite() {
                         return Err(RadiomicsError::NonFiniteVoxel { i, j, k });
@@ -175,6 +175,50 @@ impl Roi {
             });
         }
         self.discretize(discretization)
+    }
+
+    /// The first and last box voxel inside the mask along each axis; None for an empty mask.
+    fn extent(&self) -> Option<[(usize, usize); 3]> {
+        let mut extent = [(usize::MAX, 0); 3];
+        let mut any = false;
+        for k in 0..self.size[2] {
+            for j in 0..self.size[1] {
+                for i in 0..self.size[0] {
+                    if self.mask[self.index(i, j, k)] {
+                        any = true;
+                        for (e, v) in extent.iter_mut().zip([i, j, k]) {
+                            *e = (e.0.min(v), e.1.max(v));
+                        }
+                    }
+                }
+            }
+        }
+        any.then_some(extent)
+    }
+
+    /// Axes along which the mask's voxels span more than one voxel.
+    pub fn spanned_axes(&self) -> usize {
+        self.extent().map_or(0, |e| e.iter().filter(|(lo, hi)| hi > lo).count())
+    }
+
+    /// This ROI with its mask cut to the bounding box of `other`'s mask (both on the same box):
+    /// what pyradiomics computes shape on after a re-segmentation that leaves the shape alone.
+    pub fn within_box_of(&self, other: &Roi) -> Roi {
+        let mut out = self.clone();
+        let Some(extent) = other.extent() else { return out };
+        for k in 0..self.size[2] {
+            for j in 0..self.size[1] {
+                for i in 0..self.size[0] {
+                    let inside = [i, j, k].iter().zip(&extent).all(|(&v, &(lo, hi))| (lo..=hi).contains(&v));
+                    if !inside {
+                        let at = self.index(i, j, k);
+                        out.mask[at] = false;
+                        out.levels[at] = 0;
+                    }
+                }
+            }
+        }
+        out
     }
 
     /// Linear index of bounding-box voxel (i, j, k).

@@ -159,6 +159,33 @@ fn resampling_keeps_the_files_pixel_type_as_pyradiomics_does() {
 }
 
 #[test]
+fn a_float_mask_is_truncated_to_labels_as_pyradiomics_casts_it() {
+    // lung1's mask as float32: tumour voxels 1.0 or 1.5 (both label 1 once cast to an unsigned
+    // integer), the voxel right of each tumour voxel, when outside, 0.9999 (background)
+    let mask = read_nrrd(&data("lung1_label.nrrd")).unwrap();
+    let g = mask.geometry;
+    let values: Vec<f32> = (0..g.len())
+        .map(|n| match (mask.data[n] == 1.0, n % g.size[0] > 0 && mask.data[n - 1] == 1.0) {
+            (true, _) => 1.0 + 0.5 * (n % 2) as f32,
+            (false, true) => 0.9999,
+            (false, false) => 0.0,
+        })
+        .collect();
+    let file = written("lung1_float_mask.nii.gz", &g, VoxelData::F32(values));
+    let cases = [("lung1-float-mask".to_string(), data("lung1_image.nrrd"), file)];
+    assert_agree(compare_files("imageType:\n  Original: {}\nfeatureClass:\n  shape:\n  firstorder:\n  glszm:\n", &cases, 1e-9));
+}
+
+#[test]
+fn shape_after_a_resegmentation_is_cut_to_its_box_as_in_pyradiomics() {
+    // resegmentRange [0, 1000] leaves part of lung1's tumour; with resegmentShape false pyradiomics
+    // computes shape on the original mask within the re-segmented mask's bounding box (VoxelVolume
+    // 1118.9 mm3, not the whole tumour's 1361.2), texture on the re-segmented voxels
+    let params = "setting:\n  resegmentRange: [0, 1000]\nimageType:\n  Original: {}\nfeatureClass:\n  shape:\n  firstorder:\n  glcm:\n";
+    assert_agree(compare(params, &["lung1"], 1e-9));
+}
+
+#[test]
 fn a_single_slice_roi_matches_pyradiomics() {
     // lung1's tumour cut to its largest slice: the run-length directions leaving the slice see runs
     // of length 1 only, and pyradiomics drops them (they used to be averaged in)

@@ -110,3 +110,41 @@ fn a_line_roi_is_refused_unless_minimum_roi_dimensions_allows_it() {
     let one = tacefusion_radiomics::params::settings_from_yaml("setting:\n  minimumROIDimensions: 1\n").unwrap();
     assert!(tacefusion_radiomics::extract(&image, &line, &one).is_ok());
 }
+
+#[test]
+fn a_resegmentation_that_leaves_a_line_is_refused_too() {
+    // a 4-voxel cube ROI of 0 HU crossed by a line of 100 HU: resegmentRange [50, 150] leaves the
+    // line, which pyradiomics checks again (and refuses: too few dimensions)
+    use tacefusion_imaging::{Geometry, Volume};
+    let g = Geometry::axis_aligned([6, 6, 6], [1.0; 3], [0.0; 3]);
+    let cube = |i: usize, j: usize, k: usize| [i, j, k].iter().all(|v| (1..5).contains(v));
+    let image = Volume::from_fn(g, |i, j, k| if cube(i, j, k) && j == 2 && k == 2 { 100.0f32 } else { 0.0 });
+    let mask = Volume::from_fn(g, |i, j, k| cube(i, j, k) as u8 as f32);
+    let settings = tacefusion_radiomics::params::settings_from_yaml("setting:\n  resegmentRange: [50, 150]\n").unwrap();
+    let e = tacefusion_radiomics::extract(&image, &mask, &settings).unwrap_err().to_string();
+    assert!(e.contains("after re-segmentation") && e.contains("along 1 axes"), "{e}");
+    // a range that keeps the cube passes
+    let keep = tacefusion_radiomics::params::settings_from_yaml("setting:\n  resegmentRange: [-50, 150]\n").unwrap();
+    assert!(tacefusion_radiomics::extract(&image, &mask, &keep).is_ok());
+}
+
+#[test]
+fn geometry_tolerance_decides_whether_two_grids_are_one() {
+    // (mask origin shift in mm, geometryTolerance, accepted): pyradiomics refuses 2e-4 mm at its
+    // default and accepts 5e-3 mm with geometryTolerance 0.01 (times the 1 mm spacing)
+    use tacefusion_imaging::{Geometry, Volume};
+    let g = Geometry::axis_aligned([6, 6, 6], [1.0; 3], [0.0; 3]);
+    let image = Volume::from_fn(g, |i, j, k| (i * 7 + j * 3 + k) as f32);
+    for (shift, tolerance, accepted) in [
+        (5e-3, "", false),
+        (5e-3, "  geometryTolerance: 0.01\n", true),
+        (2e-4, "  geometryTolerance: 0.000001\n", false),
+        (0.0, "  geometryTolerance: 0.000001\n", true),
+    ] {
+        let moved = Geometry { origin: [shift, 0.0, 0.0], ..g };
+        let mask = Volume::from_fn(moved, |i, j, k| [i, j, k].iter().all(|v| (1..5).contains(v)) as u8 as f32);
+        let settings = tacefusion_radiomics::params::settings_from_yaml(&format!("setting:\n  binWidth: 5\n{tolerance}")).unwrap();
+        let got = tacefusion_radiomics::extract(&image, &mask, &settings);
+        assert_eq!(got.is_ok(), accepted, "shift {shift}, {tolerance:?}: {:?}", got.err());
+    }
+}
