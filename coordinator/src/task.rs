@@ -78,7 +78,8 @@ impl Stage {
         match self {
             // 2: encephalopathy written with the clinical table's codes (grade1_2, grade3_4)
             // 3: line numbers of CRLF tables; converted values rounded in reasons
-            Stage::Ingest => 3,
+            // 4: a missing patient id left empty in exclusions (was its spelling: NA, .)
+            Stage::Ingest => 4,
             // 2: crops in the patient's LPS axes; DICOM BitsStored, NIfTI spatial units
             // 3: the NIfTI transform chosen as ITK chooses it (sheared sform refused); DICOM slice
             // spacing from the series' span, tilt judged against the first slice
@@ -103,7 +104,8 @@ impl Stage {
             // 2: the oracle, calibration and decision curves; intervals from the bootstrap tasks
             // 3: roc_curves
             // 4: non-finite risks skipped, bootstrap_replicates counts finite ones, CRM HR guard
-            // 5: Uno's C truncated at the training follow-up; AUC weights only for cases by t
+            // 5: Uno's C truncated at the training follow-up; AUC weights only for cases by t;
+            // Child-Pugh bilirubin at Pugh's 2 and 3 mg/dL (34.2, 51.3 umol/L)
             Stage::Evaluate => 5,
             // 2: the ESTIMATE stromal and immune scores (collection `estimate`)
             // 3: GSVA on log2 values, MTX gene-expression features only, counts checked

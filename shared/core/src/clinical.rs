@@ -338,7 +338,7 @@ pub fn read_clinical(path: impl AsRef<Path>, cohort: &str, units: &ClinicalUnits
         }
         exclusions.extend(cells.problems.into_iter().map(|(kind, field, reason)| Exclusion {
             cohort: cohort.to_string(),
-            patient_id: id_of(row).to_string(),
+            patient_id: if MISSING_SPELLINGS.contains(&id_of(row)) { String::new() } else { id_of(row).to_string() },
             line: table.line_of(row),
             file: table.file().to_path_buf(),
             field: field.to_string(),

@@ -127,6 +127,10 @@ impl Bilirubin {
     pub fn as_umol_per_l(self) -> f64 {
         self.0
     }
+    /// The value in mg/dL (a value read in mg/dL comes back as written: 3.0 stays 3.0).
+    pub fn as_mg_per_dl(self) -> f64 {
+        self.0 / BILIRUBIN_UMOL_PER_MG_DL
+    }
 }
 
 /// Units serum alpha-fetoprotein is reported in.

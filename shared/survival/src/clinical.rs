@@ -4,7 +4,7 @@
 //! Definitions (thresholds are the published ones; see `docs/clinical-scores.md`):
 //! - HAP (Kadalayil et al., Ann Oncol 2013): one point each for albumin < 36 g/L, bilirubin
 //!   > 17 umol/L, AFP > 400 ng/mL, largest tumour > 7 cm; A/B/C/D = 0/1/2/>2.
-//! - mHAP-II (Park et al., Hepatology 2016): HAP plus one point for two or more tumours;
+//! - mHAP-II (Park et al., Liver Int 2016): HAP plus one point for two or more tumours;
 //!   A/B/C/D = 0/1/2/>=3.
 //! - six-and-twelve (Wang et al., J Hepatol 2019): largest diameter (cm) + number: <= 6, (6, 12], > 12.
 //! - seven-eleven (Wang et al., 2021): the same sum: <= 7, (7, 11], > 11.
@@ -12,7 +12,7 @@
 //! - tumour burden score (Sasaki et al., Br J Surg 2018): sqrt(diameter² + number²).
 //! - ALBI (Johnson et al., J Clin Oncol 2015): 0.66 log10(bilirubin umol/L) - 0.085 albumin g/L;
 //!   grade 1 <= -2.60 < grade 2 <= -1.39 < grade 3.
-//! - Child-Pugh: bilirubin (<34, 34-50, >50 umol/L), albumin (>35, 28-35, <28 g/L), INR
+//! - Child-Pugh: bilirubin (<2, 2-3, >3 mg/dL as Pugh wrote it, 34.2 and 51.3 umol/L), albumin (>35, 28-35, <28 g/L), INR
 //!   (<1.7, 1.7-2.3, >2.3), ascites and encephalopathy (none, mild, severe); A 5-6, B 7-9, C 10-15.
 //! - BCLC 2022 (Reig et al., J Hepatol 2022), from the same findings.
 
@@ -191,12 +191,15 @@ pub fn albi(albumin: Albumin, bilirubin: Bilirubin) -> AlbiScore {
 
 /// Child-Pugh points and class.
 pub fn child_pugh(f: &ClinicalFindings) -> Graded {
-    let bil = f.bilirubin.as_umol_per_l();
+    // Pugh's cut-offs are 2 and 3 mg/dL; compared in mg/dL so that 3.0 mg/dL is not pushed over
+    // 3 by the conversion (3 x 17.1 is 51.300000000000004 in f64). The rounded umol/L table (34,
+    // 50) would give 2 points at 1.99 mg/dL and 3 at 2.95.
+    let bil = f.bilirubin.as_mg_per_dl();
     let alb = f.albumin.as_g_per_l();
     let points = [
-        if bil < 34.0 {
+        if bil < 2.0 {
             1
-        } else if bil <= 50.0 {
+        } else if bil <= 3.0 {
             2
         } else {
             3
@@ -238,7 +241,8 @@ pub fn child_pugh(f: &ClinicalFindings) -> Graded {
 
 /// BCLC 2022 stage: D for end-stage liver function (Child-Pugh C) or ECOG > 2; C for
 /// macrovascular invasion, extrahepatic spread or ECOG 1-2; 0 for a single tumour <= 2 cm with
-/// Child-Pugh A; A for a single tumour or up to three nodules <= 3 cm; B otherwise (multinodular).
+/// Child-Pugh A (very early stage asks for fully preserved function; Child-Pugh B is stage A at
+/// best, as in BCLC 2018); A for a single tumour or up to three nodules <= 3 cm; B otherwise (multinodular).
 pub fn bclc(f: &ClinicalFindings) -> BclcStage {
     let cp = child_pugh(f).class;
     let d = f.largest_diameter.as_cm();
@@ -371,5 +375,38 @@ mod tests {
             assert_eq!(child_pugh(&f), Graded { points, class }, "{f:?}");
             assert_eq!(bclc(&f), stage, "{f:?}");
         }
+    }
+
+    #[test]
+    fn child_pugh_boundaries_test_vectors() {
+        // (bilirubin, its unit, albumin g/L, INR, Child-Pugh points): each threshold at, just
+        // below and just above, the rest of the findings scoring 1 point each (5 in all)
+        let (mg, umol) = (BilirubinUnit::MilligramsPerDecilitre, BilirubinUnit::MicromolesPerLitre);
+        let cases = [
+            (1.99, mg, 40.0, 1.1, 5),
+            (2.0, mg, 40.0, 1.1, 6),
+            (3.0, mg, 40.0, 1.1, 6),
+            (3.01, mg, 40.0, 1.1, 7),
+            // Pugh's 2 and 3 mg/dL are 34.2 and 51.3 umol/L (not the rounded 34 and 50)
+            (34.0, umol, 40.0, 1.1, 5),
+            (34.2, umol, 40.0, 1.1, 6),
+            (51.3, umol, 40.0, 1.1, 6),
+            (51.4, umol, 40.0, 1.1, 7),
+            (10.0, umol, 35.1, 1.1, 5),
+            (10.0, umol, 35.0, 1.1, 6),
+            (10.0, umol, 28.0, 1.1, 6),
+            (10.0, umol, 27.9, 1.1, 7),
+            (10.0, umol, 40.0, 1.69, 5),
+            (10.0, umol, 40.0, 1.7, 6),
+            (10.0, umol, 40.0, 2.3, 6),
+            (10.0, umol, 40.0, 2.31, 7),
+        ];
+        for (bil, unit, alb, inr, points) in cases {
+            let f = ClinicalFindings { bilirubin: Bilirubin::new(bil, unit).unwrap(), inr, ..findings(alb, 10.0, 10.0, 1, 1.5) };
+            assert_eq!(child_pugh(&f).points, points, "bilirubin {bil} {unit:?}, albumin {alb}, INR {inr}");
+        }
+        // a single tumour <= 2 cm in Child-Pugh B is stage A, not 0 (very early needs Child-Pugh A)
+        let b = ClinicalFindings { inr: 1.8, ascites: Ascites::Mild, ..findings(30.0, 10.0, 10.0, 1, 1.5) };
+        assert_eq!((child_pugh(&b).class, bclc(&b)), ('B', BclcStage::A));
     }
 }

@@ -50,7 +50,13 @@ fn assert_is_planted(r: &ClinicalRecord, p: &Patient, bilirubin_tolerance: f64) 
     assert_eq!(r.encephalopathy, [Encephalopathy::None, Encephalopathy::Grade1To2, Encephalopathy::Grade3To4][c.encephalopathy as usize]);
     assert_eq!((r.ecog, r.tumour_number, r.pvtt, r.extrahepatic_spread), (c.ecog, c.tumour_number, c.pvtt, c.extrahepatic), "{what}");
     close(r.largest_diameter.as_cm(), c.diameter_cm, 0.0, "largest_diameter");
-    // the scores of the ingested findings are those of the planted ones
+    // the scores of the ingested findings are those of the planted ones, unless a rewrite's
+    // rounding could carry the bilirubin across a threshold (HAP 17, Child-Pugh 34.2 and 51.3
+    // umol/L): a planted 17.0 written as 0.9942 mg/dL reads back as 17.0008
+    let near = |t: f64| (c.bilirubin_umol_l - t).abs() <= bilirubin_tolerance;
+    if bilirubin_tolerance > 0.0 && [17.0, 34.2, 51.3].into_iter().any(near) {
+        return;
+    }
     let ingested = ClinicalFindings::from(r);
     let truth = ClinicalFindings {
         albumin: tacefusion_core::Albumin::g_per_l(c.albumin_g_l).unwrap(),

@@ -112,6 +112,8 @@ fn each_check_reports_its_kind_field_and_reason() {
         ("afp", "-5", SI, Excluded(InvalidValue, "negative")),
         ("centre", "", SI, Excluded(MissingValue, "no value")),
         ("patient_id", "", SI, Excluded(MissingValue, "no value")),
+        // a missing id spelled NA is no id: the exclusion's patient is empty, not "NA"
+        ("patient_id", "NA", SI, Excluded(MissingValue, "no value")),
     ];
     for (i, (column, value, declared, want)) in cases.iter().enumerate() {
         let what = format!("{column} = {value:?} in {declared}");
